@@ -1,0 +1,108 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/platform"
+)
+
+// Option configures a [Reader] or a [Writer]. Options that make no sense
+// for one side are ignored by it.
+type Option func(*options)
+
+type options struct {
+	logger        *slog.Logger
+	peerInterval  time.Duration
+	spin          time.Duration
+	mode          os.FileMode
+	dirs          platform.Dirs
+	flushFraction uint64
+}
+
+const (
+	defaultPeerInterval = 50 * time.Millisecond
+	defaultSpin         = 20 * time.Microsecond
+	defaultMode         = 0o600
+)
+
+// WithLogger sends diagnostics to l. The default is silent unless the
+// environment variable ZEROBUFFER_LOG_LEVEL is DEBUG, INFO, WARN (or
+// WARNING) or ERROR, which logs to standard error at that level. Nothing is
+// logged per frame except at DEBUG.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithPeerCheckInterval sets how often a blocked or streaming side checks
+// whether its peer is still alive. The default is 50ms, which bounds the
+// detection of a dead peer well below 250ms.
+func WithPeerCheckInterval(d time.Duration) Option { return func(o *options) { o.peerInterval = d } }
+
+// WithSpin sets how long a side busy-waits for the peer before it sleeps
+// on the semaphore. Spinning avoids a futex round trip for back-to-back
+// frames; sleeping keeps an idle side at no CPU. The default is 20µs; 0
+// disables spinning.
+func WithSpin(d time.Duration) Option { return func(o *options) { o.spin = d } }
+
+// WithFileMode sets the permission bits of the objects a Reader creates
+// (shared memory, semaphores, lock file). The default is 0600; use 0660 or
+// 0666 when the peer runs as another user. The mode is applied exactly,
+// regardless of the process umask.
+func WithFileMode(m os.FileMode) Option { return func(o *options) { o.mode = m } }
+
+// WithDirs places the shared memory and lock files in other directories.
+// Only the defaults (/dev/shm and /tmp/zerobuffer) interoperate with
+// other ZeroBuffer implementations; other directories are for tests and
+// sandboxes.
+func WithDirs(shm, lock string) Option {
+	return func(o *options) { o.dirs = platform.Dirs{Shm: shm, Lock: lock} }
+}
+
+func buildOptions(opts []Option) (options, error) {
+	o := options{
+		peerInterval:  defaultPeerInterval,
+		spin:          defaultSpin,
+		mode:          defaultMode,
+		flushFraction: 8,
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	switch {
+	case o.peerInterval <= 0 || o.peerInterval > time.Minute:
+		return o, fmt.Errorf("zerobuffer: peer check interval %v out of range (0, 1m]", o.peerInterval)
+	case o.spin < 0 || o.spin > time.Second:
+		return o, fmt.Errorf("zerobuffer: spin %v out of range [0, 1s]", o.spin)
+	case o.mode&^os.ModePerm != 0 || o.mode&0o600 != 0o600:
+		return o, fmt.Errorf("zerobuffer: file mode %v must be permission bits including 0600", o.mode)
+	}
+	if o.logger == nil {
+		o.logger = envLogger()
+	}
+	return o, nil
+}
+
+// envLogger maps ZEROBUFFER_LOG_LEVEL to a standard-error logger.
+func envLogger() *slog.Logger {
+	var lvl slog.Level
+	switch strings.ToUpper(strings.TrimSpace(os.Getenv("ZEROBUFFER_LOG_LEVEL"))) {
+	case "DEBUG":
+		lvl = slog.LevelDebug
+	case "INFO":
+		lvl = slog.LevelInfo
+	case "WARN", "WARNING":
+		lvl = slog.LevelWarn
+	case "ERROR":
+		lvl = slog.LevelError
+	default:
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+func debugEnabled(l *slog.Logger) bool { return l.Enabled(context.Background(), slog.LevelDebug) }

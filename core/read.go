@@ -1,0 +1,287 @@
+package core
+
+// Invariants of the read side (spec sections 5.3, 5.4 and 17):
+//
+//   - r.pos < P is where the next header starts; 0 < P-r.pos < 16 is an
+//     unmarked wrap left by a C++ writer and is skipped like a marker
+//     (its bytes are returned as credit, read_count is not touched).
+//   - One sem-w token stands for one committed frame; a wrap marker shares
+//     the token of the frame after it. Tokens are taken in bulk into
+//     r.tokens; a frame is consumed only against a token, except when the
+//     writer is gone and written_count proves the frame was committed.
+//   - read_pos/read_count/payload_free_bytes and the sem-r value may lag
+//     while the reader holds a backlog; they are exact whenever the reader
+//     is at rest: before it sleeps, when it has no pending frames, when a
+//     writer waits on sem-r, past a threshold of ring/8, and on Close.
+//     read_pos is stored before the free_bytes add it covers.
+//   - Every value read from shared memory is validated against the ring
+//     size the reader itself chose; corruption is sticky.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/layout"
+	"github.com/zerobuffer/zerobuffer-go/platform"
+)
+
+// ReadFrame returns the next frame, blocking until one is committed. The
+// frame's bytes stay in shared memory until [Frame.Release], so release
+// every frame promptly: unreleased frames hold ring space.
+//
+// It returns io.EOF once the writer has closed and every frame it
+// committed was returned, [ErrWriterDead] in the same position when the
+// writer died, [ErrClosed] after Close, and the ctx error when ctx ends
+// first. After io.EOF or ErrWriterDead a new writer may connect; ReadFrame
+// then returns its frames.
+func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
+	r.live.RLock()
+	defer r.live.RUnlock()
+	var stop func() bool
+	var unregister func() bool
+	defer func() {
+		if unregister != nil {
+			unregister()
+		}
+	}()
+	for {
+		r.mu.Lock()
+		f, err, wait := r.tryReadLocked()
+		if !wait {
+			r.mu.Unlock()
+			return f, err
+		}
+		r.flushLocked() // at rest: make every release visible before waiting
+		r.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if r.spin() {
+			continue
+		}
+		if stop == nil {
+			stop, unregister = r.stopFunc(ctx)
+		}
+		if n := r.semW.Wait(r.opts.peerInterval, ^uint32(0), stop); n > 0 {
+			r.mu.Lock()
+			r.tokens += uint64(n)
+			r.mu.Unlock()
+		}
+	}
+}
+
+// tryReadLocked returns a frame, a final error, or wait=true when nothing
+// is available yet.
+func (r *Reader) tryReadLocked() (f *Frame, err error, wait bool) {
+	switch {
+	case r.closing.Load() || r.unmapped:
+		return nil, ErrClosed, false
+	case r.err != nil:
+		return nil, r.err, false
+	}
+	if r.tokens == 0 {
+		r.tokens = uint64(r.semW.TryTake(^uint32(0)))
+	}
+	if r.tokens > 0 {
+		r.tokens--
+		f, err := r.consumeLocked()
+		return f, err, false
+	}
+	return r.checkWriterLocked()
+}
+
+// checkWriterLocked decides, with no token available, whether the stream
+// has ended (writer closed or dead) or whether to keep waiting.
+func (r *Reader) checkWriterLocked() (*Frame, error, bool) {
+	pid := r.v.load(offWriterPID)
+	s := &r.session
+	if s.ended != nil {
+		if pid == 0 || (errors.Is(s.ended, ErrWriterDead) && pid == s.endedPID) {
+			return nil, s.ended, false
+		}
+		*s = session{} // a new writer connected
+	}
+	if pid != 0 {
+		s.seen = true
+		if writerAlive(r.names.WriterLock, pid) {
+			return nil, nil, true
+		}
+	} else if !s.seen && r.v.load(offWrittenCount) == 0 {
+		return nil, nil, true // no writer yet
+	}
+	// The writer is gone. Frames it committed but never posted are still
+	// delivered; written_count proves they are complete.
+	if f, ok := r.consumeUnpostedLocked(); ok {
+		return f, r.err, false
+	}
+	s.endedPID = pid
+	s.ended = io.EOF
+	if pid != 0 {
+		s.ended = ErrWriterDead
+		r.log.Info("zerobuffer: writer died", "name", r.name, "pid", pid)
+	}
+	return nil, s.ended, false
+}
+
+// consumeUnpostedLocked consumes one frame without a token if
+// written_count covers it (and any marker before it).
+func (r *Reader) consumeUnpostedLocked() (*Frame, bool) {
+	written := r.v.load(offWrittenCount)
+	if written <= r.count {
+		return nil, false
+	}
+	loc, err := layout.NextFrame(r.v.ring, r.pos)
+	if err != nil || r.count+loc.Markers+1 > written {
+		return nil, false
+	}
+	f, _ := r.consumeLocked()
+	return f, f != nil
+}
+
+// consumeLocked reads the frame at r.pos and advances past it.
+func (r *Reader) consumeLocked() (*Frame, error) {
+	loc, err := layout.NextFrame(r.v.ring, r.pos)
+	if err != nil {
+		r.err = fmt.Errorf("zerobuffer: read %q at ring offset %d: %w", r.name, r.pos, err)
+		return nil, r.err
+	}
+	if loc.Sequence != r.expected {
+		if loc.Sequence != 1 {
+			r.err = &SequenceError{Expected: r.expected, Got: loc.Sequence}
+			return nil, r.err
+		}
+		// A new writer restarts at 1 (spec W6: the reference reader
+		// cannot follow a reconnecting writer; this one can).
+		r.log.Debug("zerobuffer: writer restarted sequence", "name", r.name, "expected", r.expected)
+	}
+	r.count += loc.Markers + 1
+	r.expected = loc.Sequence + 1
+	r.pos = loc.Next
+	if r.pos == r.v.p {
+		r.pos = 0
+	}
+	f := r.newFrameLocked()
+	f.data = r.v.ring[loc.Offset:loc.Next:loc.Next]
+	f.seq = loc.Sequence
+	// Wrap waste before the frame is credited with it, so space always
+	// returns in ring order.
+	f.span = loc.Skipped + layout.HeaderSize + loc.Size
+	r.order.push(f)
+	return f, nil
+}
+
+// flushLocked publishes the reader's position and returns released space
+// and sem-r tokens to the writer.
+func (r *Reader) flushLocked() {
+	if r.unmapped {
+		return
+	}
+	if r.pos != r.pubPos || r.count != r.pubCount {
+		r.v.store(offReadPos, r.pos)
+		r.v.store(offReadCount, r.count)
+		r.pubPos, r.pubCount = r.pos, r.count
+	}
+	if r.credit > 0 {
+		r.v.add(offFree, r.credit)
+		r.credit = 0
+	}
+	if r.posts > 0 {
+		failpointHit("reader.beforeReleasePost")
+		if r.semR.Post(r.posts) {
+			platform.Yield() // let the woken writer run on a busy core
+		}
+		r.posts = 0
+	}
+}
+
+// releaseLocked accounts for a released frame and flushes when the
+// writer could be waiting for the space. Space is credited in read order:
+// a frame released early waits for the frames before it, so the writer can
+// never reuse the bytes of a frame that is still held (spec W11).
+func (r *Reader) releaseLocked(f *Frame) {
+	r.held--
+	if r.unmapped || r.closing.Load() {
+		r.unmapLocked()
+		return
+	}
+	for r.order.len() > 0 && r.order.peek().released {
+		g := r.order.pop()
+		r.credit += g.span
+		r.posts++
+		g.data = nil
+		r.pool = append(r.pool, g)
+	}
+	if r.credit >= r.threshold || r.semR.Waiters() > 0 || (r.tokens == 0 && r.semW.Value() == 0) {
+		r.flushLocked()
+	}
+}
+
+// spin busy-waits up to the spin budget for a token to appear.
+func (r *Reader) spin() bool {
+	if r.opts.spin <= 0 {
+		return false
+	}
+	deadline := time.Now().Add(r.opts.spin)
+	for {
+		for range 64 {
+			if r.semW.Value() > 0 {
+				return true
+			}
+		}
+		if r.closing.Load() || time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// stopFunc returns the wake-up test for a sleeping ReadFrame: Close,
+// cancellation, or a writer that has just closed.
+func (r *Reader) stopFunc(ctx context.Context) (stop, unregister func() bool) {
+	if ctx.Done() != nil {
+		unregister = context.AfterFunc(ctx, func() {
+			r.mu.Lock()
+			if !r.unmapped {
+				r.semW.Interrupt()
+			}
+			r.mu.Unlock()
+		})
+	}
+	stop = func() bool {
+		return r.closing.Load() || ctx.Err() != nil || r.v.load(offWriterPID) == 0 && r.v.load(offWrittenCount) > 0
+	}
+	return stop, unregister
+}
+
+// WaitWriter blocks until a writer is connected: immediately if one is,
+// otherwise until a new one connects after the previous one ended.
+func (r *Reader) WaitWriter(ctx context.Context) error {
+	r.live.RLock()
+	defer r.live.RUnlock()
+	t := time.NewTicker(r.opts.peerInterval / 4)
+	defer t.Stop()
+	for {
+		r.mu.Lock()
+		closed := r.closing.Load() || r.unmapped
+		pid := uint64(0)
+		if !closed {
+			pid = r.v.load(offWriterPID)
+		}
+		s := r.session
+		r.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+		ended := s.ended != nil && (pid == 0 || (errors.Is(s.ended, ErrWriterDead) && pid == s.endedPID))
+		if pid != 0 && !ended && writerAlive(r.names.WriterLock, pid) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,299 @@
+package core
+
+// Invariants of the write side (spec sections 5.2, 5.5, 11 and 17):
+//
+//   - w.pos is the ring offset where the next header goes. A frame of
+//     T = 16 + n bytes is placed at w.pos when it fits before the end and
+//     leaves either no tail or a tail of at least 16 bytes; otherwise the
+//     writer wraps: a marker {0, 0} at w.pos when 16 bytes remain, zeroed
+//     tail bytes when fewer remain (only a C++ writer leaves those), and the
+//     frame at 0. The wasted bytes are charged to the frame.
+//   - A Go writer never leaves a 1..15-byte tail (spec 5.5): a frame that
+//     would leave one wraps early instead, unless it starts at 0.
+//   - Space is taken from payload_free_bytes with one atomic subtract per
+//     publication, after the frame's bytes are written; w.free caches the
+//     result and is re-read only when short, so it never exceeds the truth.
+//   - Publication order: bytes, free_bytes, write_pos, written_count, then
+//     one sem-w post per frame (+k for a batch). Markers get no post.
+//   - A frame never fits when it is larger than both the bytes left before
+//     the end and the bytes before w.pos; that is reported at once.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/layout"
+	"github.com/zerobuffer/zerobuffer-go/platform"
+)
+
+// WriteFrame copies p into the ring as one frame and publishes it. It
+// blocks while the ring lacks space (back-pressure) until the reader
+// releases enough, ctx ends, the reader dies ([ErrReaderDead]) or the
+// writer is closed ([ErrClosed]). An empty p fails with
+// [ErrInvalidFrameSize]; a frame that can never fit fails at once with
+// [ErrFrameTooLarge].
+func (w *Writer) WriteFrame(ctx context.Context, p []byte) error {
+	return w.write(ctx, p, true)
+}
+
+// AppendFrame is WriteFrame without publication: the frame becomes
+// visible to the reader at the next [Writer.Flush], WriteFrame, Commit or
+// Close, all appended frames at once with a single semaphore post. It
+// flushes by itself before it would wait for space. Use it to send bursts
+// of small frames at the cost of one publication.
+func (w *Writer) AppendFrame(ctx context.Context, p []byte) error {
+	return w.write(ctx, p, false)
+}
+
+func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
+	if err := w.lockCtx(ctx); err != nil {
+		return err
+	}
+	buf, err := w.reserveLocked(ctx, len(p))
+	if err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	copy(buf, p)
+	w.commitLocked(publish)
+	w.mu.Unlock()
+	return nil
+}
+
+// Reserve places a frame of n bytes in the ring and returns its payload
+// for the caller to fill in place (the zero-copy write path). The frame
+// is published by [Writer.Commit]. Between the two calls the writer is
+// held: other writes from other goroutines wait. Blocking and errors are
+// those of WriteFrame.
+func (w *Writer) Reserve(ctx context.Context, n int) ([]byte, error) {
+	if err := w.lockCtx(ctx); err != nil {
+		return nil, err
+	}
+	buf, err := w.reserveLocked(ctx, n)
+	if err != nil {
+		w.mu.Unlock()
+		return nil, err
+	}
+	w.reserved.Store(true)
+	return buf, nil
+}
+
+// Commit publishes the frame of the last Reserve. Without an open
+// reservation it returns [ErrNoReservation] and does nothing.
+func (w *Writer) Commit() error {
+	if !w.reserved.CompareAndSwap(true, false) {
+		return ErrNoReservation
+	}
+	w.commitLocked(true)
+	w.mu.Unlock()
+	return nil
+}
+
+// Flush publishes every frame appended with AppendFrame.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return err
+	}
+	w.publishLocked()
+	return nil
+}
+
+// lockCtx takes w.mu, waiting for another goroutine's operation (which
+// may be a long Reserve) without ignoring ctx.
+func (w *Writer) lockCtx(ctx context.Context) error {
+	if w.mu.TryLock() {
+		return nil
+	}
+	for d := time.Microsecond; ; d = min(2*d, time.Millisecond) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if w.closing.Load() {
+			return ErrClosed
+		}
+		if w.mu.TryLock() {
+			return nil
+		}
+		time.Sleep(d)
+	}
+}
+
+func (w *Writer) usableLocked() error {
+	switch {
+	case w.closing.Load() || w.v == nil:
+		return ErrClosed
+	case w.readerGone.Load() || w.v.load(offReaderPID) == 0:
+		w.readerGone.Store(true)
+		return fmt.Errorf("%w: %q", ErrReaderDead, w.name)
+	}
+	return nil
+}
+
+// reserveLocked places a frame of n bytes, waiting for space, and writes
+// its header (and a wrap marker if needed). It returns the payload slice.
+func (w *Writer) reserveLocked(ctx context.Context, n int) ([]byte, error) {
+	if err := w.usableLocked(); err != nil {
+		return nil, err
+	}
+	if n <= 0 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrInvalidFrameSize, n)
+	}
+	r, err := w.place(uint64(n))
+	if err != nil {
+		return nil, err
+	}
+	if w.free < r.need {
+		if err := w.waitSpace(ctx, r.need); err != nil {
+			return nil, err
+		}
+	}
+	failpointHit("writer.afterReserve")
+	ring := w.v.ring
+	if r.start != w.pos { // wrapping
+		if tail := w.v.p - w.pos; tail >= layout.HeaderSize {
+			layout.PutHeader(ring[w.pos:], layout.Header{})
+		} else {
+			clear(ring[w.pos:]) // old readers then see a zero size
+		}
+	}
+	layout.PutHeader(ring[r.start:], layout.Header{Size: r.size, Sequence: w.seq})
+	failpointHit("writer.afterHeader")
+	w.res = r
+	off := r.start + layout.HeaderSize
+	return ring[off : off+r.size : off+r.size], nil
+}
+
+// place decides where a frame of n payload bytes goes.
+func (w *Writer) place(n uint64) (reservation, error) {
+	p := w.v.p
+	t := layout.HeaderSize + n
+	if n > p || t > p {
+		return reservation{}, fmt.Errorf("%w: %d bytes, ring holds at most %d", ErrFrameTooLarge, n, p-layout.HeaderSize)
+	}
+	e := p - w.pos // bytes to the physical end
+	if e >= t && (e == t || e-t >= layout.HeaderSize || w.pos == 0) {
+		return reservation{open: true, start: w.pos, size: n, need: t}, nil
+	}
+	// Wrap. The waste [pos, P) and the frame [0, t) must not overlap.
+	if t > w.pos {
+		return reservation{}, fmt.Errorf("%w: %d bytes cannot be placed at ring offset %d of %d (frames up to %d bytes always fit)",
+			ErrFrameTooLarge, n, w.pos, p, p/2-layout.HeaderSize)
+	}
+	var markers uint64
+	if e >= layout.HeaderSize {
+		markers = 1
+	}
+	return reservation{open: true, start: 0, size: n, need: e + t, markers: markers}, nil
+}
+
+// commitLocked completes the open reservation and publishes it (or adds
+// it to the batch).
+func (w *Writer) commitLocked(publish bool) {
+	r := w.res
+	w.res = reservation{}
+	failpointHit("writer.beforePublish")
+	w.pos = r.start + layout.HeaderSize + r.size
+	w.count += r.markers + 1
+	w.seq++
+	w.free -= r.need
+	w.batch.frames++
+	w.batch.need += r.need
+	if publish || w.batch.frames == ^uint32(0) {
+		w.publishLocked()
+	}
+}
+
+// publishLocked makes every committed frame visible: free space first,
+// then the positions, then one post for all of them.
+func (w *Writer) publishLocked() {
+	b := w.batch
+	if b.frames == 0 || w.v == nil {
+		return
+	}
+	w.batch = batch{}
+	w.free = w.v.sub(offFree, b.need) // exact now: nothing is unpublished
+	if w.free > w.v.p {
+		w.free = 0 // corrupted by the peer: trust nothing
+	}
+	w.v.store(offWritePos, w.pos) // may equal P, as in C++
+	w.v.store(offWrittenCount, w.count)
+	failpointHit("writer.afterPublishBeforePost")
+	if w.semW.Post(b.frames) {
+		platform.Yield() // give the woken reader the CPU on a busy machine
+	}
+	if w.pos == w.v.p {
+		w.pos = 0
+	}
+	// A foreign reader posts sem-r for every release and nothing else
+	// drains it; at 2^31-1 a C++ reader aborts (spec W2). Drain it now
+	// and then.
+	if w.sinceDrain += uint64(b.frames); w.sinceDrain >= 1<<16 {
+		w.sinceDrain = 0
+		w.semR.TryTake(^uint32(0))
+	}
+}
+
+// waitSpace blocks until payload_free_bytes covers need.
+func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
+	w.publishLocked() // never wait with frames the reader cannot see
+	if w.refreshFree() >= need {
+		return nil
+	}
+	if w.opts.spin > 0 {
+		deadline := time.Now().Add(w.opts.spin)
+		for time.Now().Before(deadline) {
+			for range 64 {
+				if w.refreshFree() >= need {
+					return nil
+				}
+			}
+		}
+	}
+	var stop func() bool
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := w.usableLocked(); err != nil {
+			return err
+		}
+		w.semR.TryTake(^uint32(0)) // stale tokens (spec W2): drop them all
+		if w.refreshFree() >= need {
+			return nil
+		}
+		if stop == nil {
+			var unregister func() bool
+			stop, unregister = w.stopFunc(ctx)
+			if unregister != nil {
+				defer unregister()
+			}
+		}
+		w.semR.Wait(w.opts.peerInterval, ^uint32(0), stop)
+		if w.refreshFree() >= need {
+			return nil
+		}
+	}
+}
+
+// refreshFree re-reads payload_free_bytes into the cache.
+func (w *Writer) refreshFree() uint64 {
+	f := w.v.load(offFree)
+	if f > w.v.p {
+		f = 0 // corrupt: never trust more space than the ring has
+	}
+	w.free = f
+	return f
+}
+
+func (w *Writer) stopFunc(ctx context.Context) (stop, unregister func() bool) {
+	if ctx.Done() != nil {
+		unregister = context.AfterFunc(ctx, w.semR.Interrupt)
+	}
+	stop = func() bool {
+		return ctx.Err() != nil || w.closing.Load() || w.readerGone.Load() || w.v.load(offReaderPID) == 0
+	}
+	return stop, unregister
+}

@@ -1,0 +1,14 @@
+package platform
+
+import "errors"
+
+// ErrNotSupported is returned by every function on an operating system
+// this package has no backend for.
+var ErrNotSupported = errors.New("zerobuffer: operation not supported on this platform")
+
+// ErrLocked is returned by [AcquireLock] when another process holds the lock.
+var ErrLocked = errors.New("zerobuffer: lock is held by another process")
+
+// ErrInvalidName is returned for a buffer name that cannot be mapped to the
+// operating system's object names.
+var ErrInvalidName = errors.New("zerobuffer: invalid buffer name")
