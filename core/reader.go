@@ -76,7 +76,7 @@ func NewReader(name string, cfg BufferConfig, opts ...Option) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := platform.UnixNames(name, o.dirs)
+	names, err := platform.ObjectNames(name, o.dirs)
 	if err != nil {
 		return nil, err
 	}

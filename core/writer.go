@@ -72,7 +72,7 @@ func NewWriter(name string, opts ...Option) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := platform.UnixNames(name, o.dirs)
+	names, err := platform.ObjectNames(name, o.dirs)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package platform
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -77,4 +78,17 @@ func UnixNames(name string, d Dirs) (Names, error) {
 		Lock:       filepath.Join(d.Lock, name+".lock"),
 		WriterLock: filepath.Join(d.Lock, "writer", name+".lock"),
 	}, nil
+}
+
+// ObjectNames returns the object names of buffer name on the operating
+// system this program runs on.
+func ObjectNames(name string, d Dirs) (Names, error) { return NamesFor(runtime.GOOS, name, d) }
+
+// NamesFor returns the object names of buffer name on goos. It is a pure
+// function so that every operating system's naming can be tested anywhere.
+func NamesFor(goos, name string, d Dirs) (Names, error) {
+	switch goos {
+	default:
+		return UnixNames(name, d)
+	}
 }
