@@ -8,8 +8,10 @@ package core
 //     writer wraps: a marker {0, 0} at w.pos when 16 bytes remain, zeroed
 //     tail bytes when fewer remain (only a C++ writer leaves those), and the
 //     frame at 0. The wasted bytes are charged to the frame.
-//   - A Go writer never leaves a 1..15-byte tail (spec 5.5): a frame that
-//     would leave one wraps early instead, unless it starts at 0.
+//   - A Go writer avoids 1..15-byte tails (spec 5.5): a frame that would
+//     leave one wraps early instead. Only when it cannot (the frame starts
+//     at 0, or is larger than the bytes before w.pos) is the tail left; the
+//     next wrap zeroes it, so an old reader sees a zero size there.
 //   - Space is taken from payload_free_bytes with one atomic subtract per
 //     publication, after the frame's bytes are written; w.free caches the
 //     result and is re-read only when short, so it never exceeds the truth.
@@ -174,7 +176,7 @@ func (w *Writer) place(n uint64) (reservation, error) {
 		return reservation{}, fmt.Errorf("%w: %d bytes, ring holds at most %d", ErrFrameTooLarge, n, p-layout.HeaderSize)
 	}
 	e := p - w.pos // bytes to the physical end
-	if e >= t && (e == t || e-t >= layout.HeaderSize || w.pos == 0) {
+	if e >= t && (e == t || e-t >= layout.HeaderSize || t > w.pos) {
 		return reservation{open: true, start: w.pos, size: n, need: t}, nil
 	}
 	// Wrap. The waste [pos, P) and the frame [0, t) must not overlap.
@@ -290,7 +292,13 @@ func (w *Writer) refreshFree() uint64 {
 
 func (w *Writer) stopFunc(ctx context.Context) (stop, unregister func() bool) {
 	if ctx.Done() != nil {
-		unregister = context.AfterFunc(ctx, w.semR.Interrupt)
+		unregister = context.AfterFunc(ctx, func() {
+			w.cbMu.Lock() // the callback may outlive the wait: never after release
+			if !w.released {
+				w.semR.Interrupt()
+			}
+			w.cbMu.Unlock()
+		})
 	}
 	stop = func() bool {
 		return ctx.Err() != nil || w.closing.Load() || w.readerGone.Load() || w.v.load(offReaderPID) == 0

@@ -34,6 +34,8 @@ type Writer struct {
 	readerGone atomic.Bool // set by the monitor goroutine
 	monitorWG  sync.WaitGroup
 	stopMon    chan struct{}
+	cbMu       sync.Mutex // orders context callbacks before release
+	released   bool       // under cbMu: semaphores unmapped
 
 	mu         sync.Mutex // held for each operation, and from Reserve to Commit
 	pos        uint64     // local write position in [0, P]
@@ -45,6 +47,7 @@ type Writer struct {
 	reserved   atomic.Bool // a Reserve awaits its Commit
 	batch      batch       // appended frames not yet published
 	sinceDrain uint64      // frames published since sem-r was drained
+	maxFrame   int
 }
 
 // reservation is a frame placed but not committed.
@@ -84,6 +87,7 @@ func NewWriter(name string, opts ...Option) (*Writer, error) {
 			break
 		}
 		w.release()
+		w.released = false
 		time.Sleep(2 * time.Millisecond)
 	}
 	if err != nil {
@@ -172,6 +176,7 @@ func (w *Writer) adoptState() error {
 		return fmt.Errorf("zerobuffer: connect %q: %w", w.name, &CorruptError{Field: "payload_free_bytes", Got: w.free, Limit: p})
 	}
 	w.metaDone = w.v.load(offMetaWritten) > 0
+	w.maxFrame = int(p - layout.HeaderSize)
 	pid := platform.Getpid()
 	if err := w.lock.SetContent([]byte(strconv.FormatUint(pid, 10) + "\n")); err != nil {
 		return fmt.Errorf("zerobuffer: writer lock %q: %w", w.name, err)
@@ -182,6 +187,8 @@ func (w *Writer) adoptState() error {
 
 // release undoes a partial connect.
 func (w *Writer) release() {
+	w.cbMu.Lock()
+	defer w.cbMu.Unlock()
 	if w.semW != nil {
 		w.semW.Close()
 		w.semW = nil
@@ -198,6 +205,7 @@ func (w *Writer) release() {
 		w.v.seg.Close()
 		w.v = nil
 	}
+	w.released = true
 }
 
 // readerAlive checks the reader the way foreign readers allow: graceful
@@ -253,7 +261,7 @@ func (w *Writer) ReaderConnected() bool {
 // minus the 16-byte header. Such a frame fits only when the writer is at
 // the start of the ring; a frame of up to (ring size / 2 - 16) bytes fits
 // at any position.
-func (w *Writer) MaxFrameSize() int { return int(w.v.p - layout.HeaderSize) }
+func (w *Writer) MaxFrameSize() int { return w.maxFrame }
 
 // Close publishes any appended frames, detaches from the buffer
 // (writer_pid = 0) and releases the writer's resources. The reader then
