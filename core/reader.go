@@ -108,6 +108,7 @@ func (r *Reader) create(g layout.Geometry) error {
 			return fmt.Errorf("zerobuffer: remove stale %s: %w", p, err)
 		}
 	}
+	r.removeStaleWriterLock()
 	seg, err := platform.CreateSegment(r.names.Shm, int64(g.SegmentSize()), r.opts.mode)
 	if err != nil {
 		return fmt.Errorf("zerobuffer: create buffer %q: %w", r.name, err)
@@ -149,10 +150,18 @@ func (r *Reader) destroy() {
 	if r.semR != nil {
 		r.semR.Interrupt() // a Go writer blocked for space notices at once
 	}
+	r.removeStaleWriterLock()
 	if err := r.lock.Release(true); err != nil {
 		r.log.Warn("zerobuffer: release lock", "name", r.name, "err", err)
 	}
 	r.unmapLocked()
+}
+
+// removeStaleWriterLock removes the lock file a dead Go writer left.
+func (r *Reader) removeStaleWriterLock() {
+	if st, err := platform.ProbeLock(r.names.WriterLock); err == nil && st.Exists && !st.Held {
+		_ = platform.Remove(r.names.WriterLock)
+	}
 }
 
 func (r *Reader) unmapLocked() {

@@ -71,6 +71,9 @@ func TestStream_GoWriterToChildReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Expect("ok", 30*time.Second)
+	if code, err := p.Wait(10 * time.Second); code != 0 || err != nil {
+		t.Fatalf("reader process: exit %d, %v", code, err)
+	}
 }
 
 // assertRestState checks the OIEB of a drained buffer whose reader is at
