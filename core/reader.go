@@ -59,6 +59,9 @@ type Reader struct {
 	unmapped  bool
 }
 
+// flushChunk bounds the release credit a busy reader keeps unpublished.
+const flushChunk = 16 << 10
+
 // session tracks the current writer for end-of-stream decisions.
 type session struct {
 	seen     bool   // a writer was connected at some point of this session
@@ -131,7 +134,9 @@ func (r *Reader) create(g layout.Geometry) error {
 	r.v.store(offReaderPID, pid)
 	failpointHit("reader.beforeInitDone")
 	r.v.store(offHead, headWord) // publish last: writers wait for this word
-	r.threshold = max(g.PayloadSize/r.opts.flushFraction, 1)
+	// Publish releases at least every ring/8 (spec 17) and every 16 KiB,
+	// so a writer spinning for space sees it before it would sleep.
+	r.threshold = max(min(g.PayloadSize/r.opts.flushFraction, flushChunk), 1)
 	return nil
 }
 

@@ -92,10 +92,17 @@ func (w *Writer) Commit() error {
 	return nil
 }
 
-// Flush publishes every frame appended with AppendFrame.
+// Flush publishes every frame appended with AppendFrame. With nothing to
+// publish it does nothing and succeeds (unless the Writer is closed).
 func (w *Writer) Flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closing.Load() || w.v == nil {
+		return ErrClosed
+	}
+	if w.batch.frames == 0 {
+		return nil
+	}
 	if err := w.usableLocked(); err != nil {
 		return err
 	}
