@@ -1,0 +1,204 @@
+package platform
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func tempSem(t *testing.T) (*Semaphore, string) {
+	t.Helper()
+	name := fmt.Sprintf("sem-w-zbp-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), os.Getpid())
+	path := filepath.Join(DefaultShmDir, "sem."+name)
+	s, err := CreateSemaphore(path, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); os.Remove(path) })
+	return s, name
+}
+
+func TestSemaphore_PostTakeWait(t *testing.T) {
+	s, _ := tempSem(t)
+	if s.TryTake(1) != 0 {
+		t.Fatal("token in a new semaphore")
+	}
+	s.Post(3)
+	if got := s.TryTake(2); got != 2 || s.Value() != 1 {
+		t.Fatalf("TryTake(2) = %d, value %d", got, s.Value())
+	}
+	if got := s.Wait(time.Second, 10, nil); got != 1 {
+		t.Fatalf("Wait with one token = %d", got)
+	}
+	start := time.Now()
+	if got := s.Wait(30*time.Millisecond, 1, nil); got != 0 {
+		t.Fatalf("Wait on empty = %d", got)
+	}
+	if d := time.Since(start); d < 25*time.Millisecond || d > 500*time.Millisecond {
+		t.Errorf("timeout after %v, want about 30ms", d)
+	}
+	if s.Waiters() != 0 {
+		t.Fatalf("waiter count %d after timeout", s.Waiters())
+	}
+}
+
+func TestSemaphore_WakesWaiterAndRestoresCount(t *testing.T) {
+	s, _ := tempSem(t)
+	var wg sync.WaitGroup
+	got := make([]uint32, 4)
+	for i := range got {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i] = s.Wait(5*time.Second, 1, nil) }()
+	}
+	for deadline := time.Now().Add(time.Second); s.Waiters() < 4 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if s.Waiters() != 4 {
+		t.Fatalf("%d waiters registered", s.Waiters())
+	}
+	if !s.Post(4) {
+		t.Fatal("Post did not report a wake-up")
+	}
+	wg.Wait()
+	for i, n := range got {
+		if n != 1 {
+			t.Errorf("waiter %d took %d", i, n)
+		}
+	}
+	if s.RawWord() != 0 {
+		t.Fatalf("data word %#x after all waiters left", s.RawWord())
+	}
+}
+
+func TestSemaphore_InterruptCallsStop(t *testing.T) {
+	s, _ := tempSem(t)
+	var stop sync.Once
+	stopped := make(chan struct{})
+	done := make(chan uint32)
+	go func() {
+		done <- s.Wait(10*time.Second, 1, func() bool {
+			select {
+			case <-stopped:
+				return true
+			default:
+				return false
+			}
+		})
+	}()
+	time.Sleep(20 * time.Millisecond)
+	stop.Do(func() { close(stopped) })
+	start := time.Now()
+	s.Interrupt()
+	select {
+	case n := <-done:
+		if n != 0 || s.Value() != 0 || s.Waiters() != 0 {
+			t.Fatalf("interrupted wait took %d, word %#x", n, s.RawWord())
+		}
+		if d := time.Since(start); d > 50*time.Millisecond {
+			t.Errorf("interrupt took %v", d)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Interrupt did not wake the waiter")
+	}
+}
+
+func TestSemaphore_Saturates(t *testing.T) {
+	s, _ := tempSem(t)
+	s.Post(SemValueMax - 1)
+	s.Post(5)
+	if s.Value() != SemValueMax {
+		t.Fatalf("value %d, want saturation at %d", s.Value(), SemValueMax)
+	}
+	s.Post(1) // must not fail or wrap
+	if s.Value() != SemValueMax {
+		t.Fatalf("value %d after post at max", s.Value())
+	}
+}
+
+func TestSemaphore_CreateExisting(t *testing.T) {
+	_, name := tempSem(t)
+	if _, err := CreateSemaphore(filepath.Join(DefaultShmDir, "sem."+name), 0o600); !os.IsExist(err) {
+		t.Fatalf("create over existing: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(DefaultShmDir, "sem."+name)); err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != SemFileSize {
+		t.Fatalf("semaphore file: %v %v", fi, err)
+	}
+}
+
+// glibcScript drives glibc's sem_open/sem_post/sem_timedwait through
+// Python's ctypes, so the Go semaphore is checked against the real glibc
+// implementation without cgo.
+const glibcScript = `
+import ctypes, ctypes.util, sys, time
+libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+libc.sem_open.restype = ctypes.c_void_p
+libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int]
+sem = libc.sem_open(("/" + sys.argv[1]).encode(), 0)
+if not sem:
+    print("open failed", ctypes.get_errno()); sys.exit(1)
+class timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+def wait(seconds):
+    t = time.time() + seconds
+    ts = timespec(int(t), int((t - int(t)) * 1e9))
+    return libc.sem_timedwait(ctypes.c_void_p(sem), ctypes.byref(ts))
+for op in sys.argv[2:]:
+    if op == "post":
+        assert libc.sem_post(ctypes.c_void_p(sem)) == 0
+    elif op == "wait":
+        print("waiting", flush=True)
+        print("waited", wait(5), flush=True)
+print("done", flush=True)
+`
+
+// TestSemaphore_GlibcInterop (spec checklist 144): a glibc waiter blocked
+// in sem_timedwait is woken by a Go post, and a Go waiter by glibc's
+// sem_post; the waiter count returns to zero.
+func TestSemaphore_GlibcInterop(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 (for glibc through ctypes) not installed")
+	}
+	s, name := tempSem(t)
+	cmd := exec.Command(py, "-c", glibcScript, name, "wait")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	out.Read(buf) // "waiting"
+	for deadline := time.Now().Add(2 * time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if s.Waiters() != 1 {
+		t.Fatalf("glibc waiter not registered: word %#x", s.RawWord())
+	}
+	if !s.Post(1) {
+		t.Fatal("Go post did not wake the glibc waiter")
+	}
+	rest := make([]byte, 64)
+	n, _ := out.Read(rest)
+	if err := cmd.Wait(); err != nil || !strings.Contains(string(rest[:n]), "waited 0") {
+		t.Fatalf("glibc waiter: %q %v", rest[:n], err)
+	}
+	if s.RawWord() != 0 {
+		t.Fatalf("word %#x after glibc wait", s.RawWord())
+	}
+
+	done := make(chan uint32)
+	go func() { done <- s.Wait(5*time.Second, 1, nil) }()
+	for deadline := time.Now().Add(time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if o, err := exec.Command(py, "-c", glibcScript, name, "post").CombinedOutput(); err != nil {
+		t.Fatalf("glibc post: %s %v", o, err)
+	}
+	if got := <-done; got != 1 || s.RawWord() != 0 {
+		t.Fatalf("Go waiter woken by glibc took %d, word %#x", got, s.RawWord())
+	}
+}
