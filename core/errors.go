@@ -22,8 +22,8 @@ var (
 	// ErrReaderDead: the reader closed or died; frames written now would
 	// never be read.
 	ErrReaderDead = newSentinel("zerobuffer: reader process is dead", nil)
-	// ErrBufferFull: reserved for callers that give up waiting for space;
-	// the blocking calls of this package report the ctx error instead.
+	// ErrBufferFull: a write gave up waiting for space because its ctx
+	// ended; the error also matches the ctx error.
 	ErrBufferFull = newSentinel("zerobuffer: buffer is full", nil)
 	// ErrFrameTooLarge: the frame can never fit the ring at its current
 	// position (see [Writer.MaxFrameSize]).

@@ -264,7 +264,7 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 	var stop func() bool
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrBufferFull, err)
 		}
 		if err := w.usableLocked(); err != nil {
 			return err
