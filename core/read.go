@@ -47,9 +47,10 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 			unregister()
 		}
 	}()
+	checkPeer := false // probe the writer's liveness only after a sleep
 	for {
 		r.mu.Lock()
-		f, err, wait := r.tryReadLocked()
+		f, err, wait := r.tryReadLocked(checkPeer)
 		if !wait {
 			r.mu.Unlock()
 			return f, err
@@ -60,12 +61,15 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 			return nil, err
 		}
 		if r.spin() {
+			checkPeer = false
 			continue
 		}
 		if stop == nil {
 			stop, unregister = r.stopFunc(ctx)
 		}
-		if n := r.semW.Wait(r.opts.peerInterval, ^uint32(0), stop); n > 0 {
+		n := r.semW.Wait(r.opts.peerInterval, ^uint32(0), stop)
+		checkPeer = n == 0
+		if n > 0 {
 			r.mu.Lock()
 			r.tokens += uint64(n)
 			r.mu.Unlock()
@@ -74,8 +78,9 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 }
 
 // tryReadLocked returns a frame, a final error, or wait=true when nothing
-// is available yet.
-func (r *Reader) tryReadLocked() (f *Frame, err error, wait bool) {
+// is available yet. checkPeer asks for a liveness probe of the writer
+// (a few system calls), which is due only after a sleep.
+func (r *Reader) tryReadLocked(checkPeer bool) (f *Frame, err error, wait bool) {
 	switch {
 	case r.closing.Load() || r.unmapped:
 		return nil, ErrClosed, false
@@ -90,12 +95,12 @@ func (r *Reader) tryReadLocked() (f *Frame, err error, wait bool) {
 		f, err := r.consumeLocked()
 		return f, err, false
 	}
-	return r.checkWriterLocked()
+	return r.checkWriterLocked(checkPeer)
 }
 
 // checkWriterLocked decides, with no token available, whether the stream
 // has ended (writer closed or dead) or whether to keep waiting.
-func (r *Reader) checkWriterLocked() (*Frame, error, bool) {
+func (r *Reader) checkWriterLocked(checkPeer bool) (*Frame, error, bool) {
 	pid := r.v.load(offWriterPID)
 	s := &r.session
 	if s.ended != nil {
@@ -106,7 +111,7 @@ func (r *Reader) checkWriterLocked() (*Frame, error, bool) {
 	}
 	if pid != 0 {
 		s.seen = true
-		if writerAlive(r.names.WriterLock, pid) {
+		if !checkPeer || writerAlive(r.names.WriterLock, pid) {
 			return nil, nil, true
 		}
 	} else if !s.seen && r.v.load(offWrittenCount) == 0 {
