@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/layout"
@@ -184,13 +185,14 @@ func (r *Reader) flushLocked() {
 	if r.unmapped {
 		return
 	}
-	if r.pos != r.pubPos || r.count != r.pubCount {
-		r.v.store(offReadPos, r.pos)
-		r.v.store(offReadCount, r.count)
+	moved := r.pos != r.pubPos || r.count != r.pubCount
+	if moved {
+		r.v.storeOrdered(offReadPos, r.pos) // ordered by the add below
+		r.v.storeOrdered(offReadCount, r.count)
 		r.pubPos, r.pubCount = r.pos, r.count
 	}
-	if r.credit > 0 {
-		r.v.add(offFree, r.credit)
+	if r.credit > 0 || moved {
+		r.v.add(offFree, r.credit) // an add of 0 still orders the stores
 		r.credit = 0
 	}
 	if r.posts > 0 {
@@ -224,21 +226,36 @@ func (r *Reader) releaseLocked(f *Frame) {
 	}
 }
 
-// spin busy-waits up to the spin budget for a token to appear.
+// spin busy-waits up to the spin budget for a token to appear. Polls are
+// spaced out (up to about a quarter of a microsecond apart) so that a
+// reader that has caught up does not take the semaphore's cache line from
+// the writer at every post: the writer then posts several frames between
+// two polls and the reader takes them with one compare-and-swap.
 func (r *Reader) spin() bool {
 	if r.opts.spin <= 0 {
 		return false
 	}
 	deadline := time.Now().Add(r.opts.spin)
-	for {
-		for range 64 {
+	for gap := 8; ; gap = min(2*gap, 256) {
+		for range 8 {
 			if r.semW.Value() > 0 {
 				return true
 			}
+			pause(gap)
 		}
 		if r.closing.Load() || time.Now().After(deadline) {
 			return false
 		}
+	}
+}
+
+// pauseWord is private to this process; pause only spends time.
+var pauseWord atomic.Uint32
+
+// pause burns roughly n cycles without touching shared memory.
+func pause(n int) {
+	for range n {
+		pauseWord.Load()
 	}
 }
 

@@ -227,8 +227,8 @@ func (w *Writer) publishLocked() {
 	if w.free > w.v.p {
 		w.free = 0 // corrupted by the peer: trust nothing
 	}
-	w.v.store(offWritePos, w.pos) // may equal P, as in C++
-	w.v.store(offWrittenCount, w.count)
+	w.v.storeOrdered(offWritePos, w.pos) // may equal P, as in C++
+	w.v.storeOrdered(offWrittenCount, w.count)
 	failpointHit("writer.afterPublishBeforePost")
 	if w.semW.Post(b.frames) {
 		platform.Yield() // give the woken reader the CPU on a busy machine
