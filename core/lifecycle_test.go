@@ -368,3 +368,41 @@ func TestReader_FrameOutlivesClose(t *testing.T) {
 	}
 	w.Close()
 }
+
+// TestReader_NoPhantomFrameAtClose: the writer's last post can land
+// between the reader's empty token check and its look at writer_pid;
+// the reader must still deliver exactly the frames written, then io.EOF.
+func TestReader_NoPhantomFrameAtClose(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 64<<10)
+	ctx := ctxT(t, time.Minute)
+	const frames = 40
+	for round := 0; round < 300; round++ {
+		w, err := NewWriter(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for i := 1; i <= frames; i++ {
+				_ = w.WriteFrame(ctx, patternOf(uint64(i), 64))
+			}
+			w.Close()
+		}()
+		for i := 1; ; i++ {
+			f, err := r.ReadFrame(ctx)
+			if errors.Is(err, io.EOF) {
+				if i != frames+1 {
+					t.Fatalf("round %d: io.EOF after %d frames, want %d", round, i-1, frames)
+				}
+				break
+			}
+			if err != nil {
+				t.Fatalf("round %d frame %d: %v", round, i, err)
+			}
+			if i > frames || f.Sequence() != uint64(i) || !bytes.Equal(f.Data(), patternOf(uint64(i), 64)) {
+				t.Fatalf("round %d: frame %d has seq %d (phantom or out of order)", round, i, f.Sequence())
+			}
+			f.Release()
+		}
+	}
+}

@@ -118,13 +118,23 @@ func (r *Reader) checkWriterLocked(checkPeer bool) (*Frame, error, bool) {
 	} else if !s.seen && r.v.load(offWrittenCount) == 0 {
 		return nil, nil, true // no writer yet
 	}
-	// The writer is gone. Frames it committed but never posted are still
-	// delivered; written_count proves they are complete.
+	// The writer is gone. Its last post happened before it cleared
+	// writer_pid (or before it died), so take tokens once more: a frame
+	// posted since the first look must be consumed with its token, or the
+	// token would later be spent on bytes nobody wrote.
+	if n := r.semW.TryTake(^uint32(0)); n > 0 {
+		r.tokens += uint64(n) - 1
+		f, err := r.consumeLocked()
+		return f, err, false
+	}
+	// Frames committed but never posted (a writer killed between the two)
+	// are still delivered; written_count proves they are complete.
 	if f, ok := r.consumeUnpostedLocked(); ok {
 		return f, r.err, false
 	}
 	s.endedPID = pid
 	s.ended = io.EOF
+	r.expected = 1 // the next writer starts a new sequence
 	if pid != 0 {
 		s.ended = ErrWriterDead
 		r.log.Info("zerobuffer: writer died", "name", r.name, "pid", pid)
