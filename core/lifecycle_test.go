@@ -406,3 +406,32 @@ func TestReader_NoPhantomFrameAtClose(t *testing.T) {
 		}
 	}
 }
+
+func TestWriter_AbortDropsReservation(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 4096)
+	w := mustWriter(t, name)
+	ctx := ctxT(t, 5*time.Second)
+	if err := w.Abort(); !errors.Is(err, ErrNoReservation) {
+		t.Fatalf("Abort without Reserve: %v", err)
+	}
+	b, err := w.Reserve(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(b, "dropped")
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteFrame(ctx, []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := r.ReadFrame(ctx)
+	if err != nil || string(f.Data()) != "kept" || f.Sequence() != 1 {
+		t.Fatalf("after Abort: %q seq %d %v", f.Data(), f.Sequence(), err)
+	}
+	f.Release()
+	if r.WriterPID() != w.ReaderPID() || r.WriterPID() == 0 {
+		t.Fatalf("in one process both PIDs are ours: %d %d", r.WriterPID(), w.ReaderPID())
+	}
+}

@@ -36,8 +36,13 @@ import (
 // It returns io.EOF once the writer has closed and every frame it
 // committed was returned, [ErrWriterDead] in the same position when the
 // writer died, [ErrClosed] after Close, and the ctx error when ctx ends
-// first. After io.EOF or ErrWriterDead a new writer may connect; ReadFrame
-// then returns its frames.
+// first. A frame that is already available is returned even if ctx is
+// done, so a cancelled ctx polls without blocking.
+//
+// Like receiving from a closed channel, ReadFrame keeps returning io.EOF
+// (or ErrWriterDead) at once while no new writer is connected; to serve
+// writer after writer, call [Reader.WaitWriter] after the end of each
+// stream. A new writer's frames restart at sequence 1.
 func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 	r.live.RLock()
 	defer r.live.RUnlock()
@@ -71,6 +76,7 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 		n := r.semW.Wait(r.opts.peerInterval, ^uint32(0), stop)
 		checkPeer = n == 0
 		if n > 0 {
+			failpointHit("reader.afterWaitBeforeConsume")
 			r.mu.Lock()
 			r.tokens += uint64(n)
 			r.mu.Unlock()

@@ -237,6 +237,18 @@ func (r *Reader) WriterConnected() bool {
 	return pid != 0 && writerAlive(r.names.WriterLock, pid)
 }
 
+// WriterPID returns the writer_pid the current writer published (0 when
+// none is connected). It identifies the peer for diagnostics; the PID is
+// that of the writer's PID namespace.
+func (r *Reader) WriterPID() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.unmapped || r.closing.Load() {
+		return 0
+	}
+	return r.v.load(offWriterPID)
+}
+
 // writerAlive decides whether the process named by writer_pid lives. A Go
 // writer holds its own lock file and writes its PID into it: a held lock is
 // alive; an unheld lock naming this PID is a dead Go writer, even if the

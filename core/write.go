@@ -57,7 +57,14 @@ func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
 		w.mu.Unlock()
 		return err
 	}
-	copy(buf, p)
+	if failpointsEnabled { // crash tests: a kill half way through the copy
+		h := len(p) / 2
+		copy(buf[:h], p[:h])
+		failpointHit("writer.midPayload")
+		copy(buf[h:], p[h:])
+	} else {
+		copy(buf, p)
+	}
 	w.commitLocked(publish)
 	w.mu.Unlock()
 	return nil
@@ -65,9 +72,9 @@ func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
 
 // Reserve places a frame of n bytes in the ring and returns its payload
 // for the caller to fill in place (the zero-copy write path). The frame
-// is published by [Writer.Commit]. Between the two calls the writer is
-// held: other writes from other goroutines wait. Blocking and errors are
-// those of WriteFrame.
+// is published by [Writer.Commit] or dropped by [Writer.Abort]. Between
+// the two calls the writer is held: other writes from other goroutines
+// wait. Blocking and errors are those of WriteFrame.
 func (w *Writer) Reserve(ctx context.Context, n int) ([]byte, error) {
 	if err := w.lockCtx(ctx); err != nil {
 		return nil, err
@@ -88,6 +95,18 @@ func (w *Writer) Commit() error {
 		return ErrNoReservation
 	}
 	w.commitLocked(true)
+	w.mu.Unlock()
+	return nil
+}
+
+// Abort drops the frame of the last Reserve without publishing it and
+// frees the writer for other calls. Without an open reservation it
+// returns [ErrNoReservation].
+func (w *Writer) Abort() error {
+	if !w.reserved.CompareAndSwap(true, false) {
+		return ErrNoReservation
+	}
+	w.res = reservation{} // nothing of it was published: the bytes are free again
 	w.mu.Unlock()
 	return nil
 }

@@ -257,6 +257,15 @@ func (w *Writer) ReaderConnected() bool {
 	return w.readerAlive()
 }
 
+// ReaderPID returns the reader_pid of the buffer (0 after the reader
+// closed), as published by the reader in its own PID namespace.
+func (w *Writer) ReaderPID() uint64 {
+	if w.closing.Load() {
+		return 0
+	}
+	return w.v.load(offReaderPID)
+}
+
 // MaxFrameSize returns the largest payload the ring can hold: ring size
 // minus the 16-byte header. Such a frame fits only when the writer is at
 // the start of the ring; a frame of up to (ring size / 2 - 16) bytes fits
