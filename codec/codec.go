@@ -1,0 +1,111 @@
+package codec
+
+import (
+	"context"
+	"fmt"
+)
+
+// FrameWriter is the write side of a buffer as an [Encoder] sees it.
+// *core.Writer implements it; [Marshal] uses an in-memory implementation.
+type FrameWriter interface {
+	// Reserve returns a slice of exactly n bytes that becomes the payload of
+	// the next frame. It blocks while the ring lacks space and honours ctx.
+	Reserve(ctx context.Context, n int) ([]byte, error)
+	// Commit publishes the frame obtained by the preceding Reserve.
+	Commit() error
+}
+
+// Encoder turns values of type T into frames.
+//
+// Implementations are safe for concurrent use: state such as scratch
+// buffers or builders is pooled inside the encoder.
+type Encoder[T any] interface {
+	// Name is the codec name written into the buffer metadata. It must
+	// satisfy [ValidateName] and be equal to the Name of the matching decoder.
+	Name() string
+	// EncodeFrame encodes v as exactly one frame through w: it calls
+	// w.Reserve once with the exact encoded size, fills the slice and calls
+	// w.Commit. It fails before reserving if v cannot be encoded (errors wrap
+	// [ErrEncode]); errors of w are returned unchanged. The encoder does not
+	// retain v.
+	EncodeFrame(ctx context.Context, w FrameWriter, v T) error
+}
+
+// Decoder turns frames into values of type T that OWN their memory: the
+// result never references the frame, so it stays valid after the frame is
+// released. Owning decoders can be used with every receive API, including
+// ones that return the value (Recv) or hand it to another goroutine (C).
+//
+// Implementations are safe for concurrent use.
+type Decoder[T any] interface {
+	// Name is the codec name expected in the buffer metadata.
+	Name() string
+	// Decode decodes one frame. Errors caused by the bytes wrap
+	// [ErrInvalid]; Decode never panics on peer data.
+	Decode(frame []byte) (T, error)
+}
+
+// ViewDecoder turns frames into values of type T that BORROW the frame's
+// memory (zero-copy): the result is a view that is only valid until the
+// frame is released. Because the method is View and not Decode, a
+// ViewDecoder cannot be passed where a [Decoder] is required; receive APIs
+// that would let a value outlive its frame only accept Decoder, so misuse is
+// a compile-time error.
+//
+// Implementations are safe for concurrent use.
+type ViewDecoder[T any] interface {
+	// Name is the codec name expected in the buffer metadata.
+	Name() string
+	// View returns a view of frame. The view aliases frame and must not be
+	// used after the frame is released. Errors caused by the bytes wrap
+	// [ErrInvalid]; View never panics on peer data.
+	View(frame []byte) (T, error)
+}
+
+// Codec is an [Encoder] and an owning [Decoder] for the same type.
+type Codec[T any] interface {
+	Encoder[T]
+	Decoder[T]
+}
+
+// ViewCodec is an [Encoder] and a borrowing [ViewDecoder] for the same type.
+type ViewCodec[T any] interface {
+	Encoder[T]
+	ViewDecoder[T]
+}
+
+// Marshal encodes v with enc into a new byte slice, without a buffer. The
+// result is exactly what [Encoder.EncodeFrame] would place in a frame; it is
+// useful for tests, fuzz corpora and storing messages.
+func Marshal[T any](enc Encoder[T], v T) ([]byte, error) {
+	var m memWriter
+	if err := enc.EncodeFrame(context.Background(), &m, v); err != nil {
+		return nil, err
+	}
+	if !m.committed {
+		return nil, fmt.Errorf("%w: encoder %q did not commit a frame", ErrEncode, enc.Name())
+	}
+	return m.buf, nil
+}
+
+// memWriter is a FrameWriter that keeps one frame in memory.
+type memWriter struct {
+	buf       []byte
+	committed bool
+}
+
+// Reserve allocates the frame.
+func (m *memWriter) Reserve(_ context.Context, n int) ([]byte, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("%w: negative size %d", ErrEncode, n)
+	}
+	m.buf = make([]byte, n)
+	m.committed = false
+	return m.buf, nil
+}
+
+// Commit marks the frame complete.
+func (m *memWriter) Commit() error {
+	m.committed = true
+	return nil
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package flatbuf_test
+
+const raceEnabled = false

@@ -1,0 +1,111 @@
+package sensor
+
+import (
+	"fmt"
+
+	flatbuffers "github.com/google/flatbuffers/go"
+
+	"github.com/zerobuffer/zerobuffer-go/codec"
+	"github.com/zerobuffer/zerobuffer-go/codec/flatbuf"
+)
+
+// CodecName is the codec name of the sensor.Reading codecs.
+const CodecName = flatbuf.NamePrefix + "sensor.Reading"
+
+// FileIdentifier is the schema's file_identifier; every encoded Reading
+// carries it at bytes 4..8.
+const FileIdentifier = "ZBSR"
+
+// Field indexes of table Reading, in schema order.
+const (
+	fieldID = iota
+	fieldTimestamp
+	fieldValues
+	fieldName
+)
+
+// Verify checks that buf is a complete Reading buffer: file identifier,
+// root table, vtable, and every field the generated accessors read (id,
+// timestamp, the values vector and the name string) lies inside buf. It
+// returns the verified root table. Errors wrap [codec.ErrInvalid].
+func Verify(buf []byte) (flatbuf.Table, error) {
+	t, err := flatbuf.VerifyRoot(buf, FileIdentifier)
+	if err != nil {
+		return t, err
+	}
+	if err := t.Scalar(fieldID, 4); err != nil {
+		return t, err
+	}
+	if err := t.Scalar(fieldTimestamp, 8); err != nil {
+		return t, err
+	}
+	if _, err := t.Vector(fieldValues, 8); err != nil {
+		return t, err
+	}
+	return t, t.String(fieldName)
+}
+
+// View verifies buf and returns the Reading at its root, as a view over
+// buf (no copy, no allocation). Errors wrap [codec.ErrInvalid].
+func View(buf []byte) (Reading, error) {
+	var r Reading
+	t, err := Verify(buf)
+	if err != nil {
+		return r, err
+	}
+	r.Init(buf, t.Pos())
+	return r, nil
+}
+
+// NewEncoder returns the encoder for *ReadingT values (object API), named
+// [CodecName], finishing buffers with [FileIdentifier]. Encoding a nil
+// *ReadingT fails with an error wrapping [codec.ErrEncode].
+func NewEncoder() *flatbuf.Encoder[*ReadingT] {
+	return must(flatbuf.NewEncoder(CodecName, packChecked, flatbuf.WithFileIdentifier(FileIdentifier)))
+}
+
+func packChecked(b *flatbuffers.Builder, t *ReadingT) flatbuffers.UOffsetT {
+	if t == nil {
+		panic("sensor: nil *ReadingT") // recovered by flatbuf.Encoder as codec.ErrEncode
+	}
+	return t.Pack(b)
+}
+
+// NewDecoder returns the zero-copy decoder: its View results are
+// [Reading] views over the frame.
+func NewDecoder() *flatbuf.Decoder[Reading] {
+	return must(flatbuf.NewDecoder(CodecName, View))
+}
+
+// ObjectDecoder is an owning [codec.Decoder] for the Reading schema: it
+// verifies the frame and unpacks it into a new *ReadingT (allocating the
+// values slice and the name string), which stays valid after the frame is
+// released. Use it where a value must outlive its frame, e.g. with
+// typed.Receiver.Recv or a channel.
+type ObjectDecoder struct{}
+
+// NewObjectDecoder returns an [ObjectDecoder].
+func NewObjectDecoder() ObjectDecoder { return ObjectDecoder{} }
+
+// Name returns [CodecName].
+func (ObjectDecoder) Name() string { return CodecName }
+
+// Decode verifies frame and unpacks it into a new *ReadingT.
+func (ObjectDecoder) Decode(frame []byte) (*ReadingT, error) {
+	r, err := View(frame)
+	if err != nil {
+		return nil, err
+	}
+	return r.UnPack(), nil
+}
+
+var _ codec.Decoder[*ReadingT] = ObjectDecoder{}
+
+// must unwraps constructors whose arguments are constants of this package;
+// an error there is a programming error caught by the package tests.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(fmt.Sprintf("sensor: %v", err))
+	}
+	return v
+}

@@ -1,0 +1,66 @@
+package typed
+
+import (
+	"context"
+
+	"github.com/zerobuffer/zerobuffer-go/core"
+)
+
+// C returns a channel that delivers the messages, for use in select
+// statements. The first call starts a goroutine that receives until the
+// stream ends, ctx is done or the Receiver is closed, then closes the
+// channel; later calls return the same channel (their ctx is ignored).
+// After the channel is closed, [Receiver.Err] tells why.
+//
+// The channel's capacity is set by [WithChanBuffer]. A message already
+// taken from the buffer is dropped if ctx ends or the Receiver closes
+// before someone receives it. Do not mix C with other receive methods.
+func (r *Receiver[T]) C(ctx context.Context) <-chan T {
+	r.chOnce.Do(func() {
+		r.ch = make(chan T, r.o.chanBuffer)
+		r.wg.Add(1)
+		go r.pump(ctx)
+	})
+	return r.ch
+}
+
+func (r *Receiver[T]) pump(ctx context.Context) {
+	defer r.wg.Done()
+	defer close(r.ch)
+	for {
+		v, err := r.Recv(ctx)
+		if err != nil {
+			r.setErr(err)
+			return
+		}
+		select {
+		case r.ch <- v:
+		case <-ctx.Done():
+			r.setErr(ctx.Err())
+			return
+		case <-r.done:
+			r.setErr(core.ErrClosed)
+			return
+		}
+	}
+}
+
+func (r *Receiver[T]) setErr(err error) {
+	r.mu.Lock()
+	r.err = err
+	r.mu.Unlock()
+}
+
+// Err returns why the channel of [Receiver.C] was closed: nil after a
+// clean end of stream (the sender closed and every message was delivered)
+// or while the channel is open, otherwise the error that ended it
+// (core.ErrWriterDead, the ctx error, core.ErrClosed, [ErrCodecMismatch],
+// or a decode error wrapping codec.ErrInvalid), unchanged.
+func (r *Receiver[T]) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if isEnd(r.err) {
+		return nil
+	}
+	return r.err
+}

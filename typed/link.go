@@ -1,0 +1,98 @@
+package typed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/zerobuffer/zerobuffer-go/codec"
+	"github.com/zerobuffer/zerobuffer-go/core"
+)
+
+// link is the receive side shared by Receiver and ViewReceiver: it reads
+// frames and checks, once per buffer, that the sender declared the
+// expected codec.
+type link struct {
+	r       *core.Reader
+	codec   string
+	noCheck bool
+
+	checked  atomic.Bool // metadata matched; metadata is write-once
+	mu       sync.Mutex
+	mismatch error // sticky codec mismatch
+}
+
+func newLink(r *core.Reader, name string, o options) (*link, error) {
+	if r == nil {
+		return nil, errors.New("zerobuffer: typed: nil reader")
+	}
+	if err := codec.ValidateName(name); err != nil {
+		return nil, err
+	}
+	return &link{r: r, codec: name, noCheck: o.noCheck}, nil
+}
+
+// listenConfig raises cfg.MetadataSize to fit the codec header of name.
+func listenConfig(cfg core.BufferConfig, name string, o options) core.BufferConfig {
+	if !o.noCheck {
+		cfg.MetadataSize = max(cfg.MetadataSize, 8+codec.MetadataLen(name, 0))
+	}
+	return cfg
+}
+
+// next returns the next frame of a sender that declared the expected codec.
+// Core errors are returned unchanged.
+func (l *link) next(ctx context.Context) (*core.Frame, error) {
+	f, err := l.r.ReadFrame(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.check(); err != nil {
+		f.Release()
+		return nil, err
+	}
+	return f, nil
+}
+
+// check compares the buffer metadata with the expected codec. The sender
+// writes the metadata before its first frame, so it is visible once a frame
+// has arrived.
+func (l *link) check() error {
+	if l.noCheck || l.checked.Load() {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.mismatch != nil || l.checked.Load() {
+		return l.mismatch
+	}
+	md, err := l.r.Metadata()
+	if err != nil {
+		return err
+	}
+	if err := codec.CheckMetadata(md, l.codec); err != nil {
+		l.mismatch = err
+		return err
+	}
+	l.checked.Store(true)
+	return nil
+}
+
+// decodeErr adds the frame's sequence number to a decode error.
+func decodeErr(f *core.Frame, err error) error {
+	return fmt.Errorf("typed: frame %d: %w", f.Sequence(), err)
+}
+
+// releaseErr combines err with the error of releasing f.
+func releaseErr(f *core.Frame, err error) error {
+	if rerr := f.Release(); rerr != nil && err == nil {
+		return rerr
+	}
+	return err
+}
+
+// isEnd reports whether err ends a stream cleanly.
+func isEnd(err error) bool { return err == io.EOF }

@@ -1,0 +1,119 @@
+package typed
+
+import (
+	"context"
+	"iter"
+
+	"github.com/zerobuffer/zerobuffer-go/codec"
+	"github.com/zerobuffer/zerobuffer-go/core"
+)
+
+// ViewReceiver receives values from a borrowing [codec.ViewDecoder]
+// (zero-copy views such as FlatBuffers tables or raw frames). A view is
+// only valid while its frame is held, so ViewReceiver offers only scoped
+// forms whose lifetimes are lexical: [ViewReceiver.RecvFunc] (inside the
+// callback) and [ViewReceiver.All] (inside the loop body). There is no
+// Recv and no channel, and [Receiver] does not accept a ViewDecoder, so a
+// view cannot outlive its frame through this package without the compiler
+// rejecting the code.
+//
+// A ViewReceiver owns its *core.Reader. It is safe for concurrent use;
+// frames are handed out one at a time, in order.
+type ViewReceiver[T any] struct {
+	l   *link
+	dec codec.ViewDecoder[T]
+}
+
+// NewViewReceiver wraps r; see [NewReceiver] for the codec check. On
+// success the ViewReceiver owns r.
+func NewViewReceiver[T any](r *core.Reader, dec codec.ViewDecoder[T], opts ...Option) (*ViewReceiver[T], error) {
+	if dec == nil {
+		return nil, errNilDecoder
+	}
+	l, err := newLink(r, dec.Name(), buildOptions(opts))
+	if err != nil {
+		return nil, err
+	}
+	return &ViewReceiver[T]{l: l, dec: dec}, nil
+}
+
+// ListenView creates the buffer name and returns a ViewReceiver for it;
+// see [Listen].
+func ListenView[T any](name string, cfg core.BufferConfig, dec codec.ViewDecoder[T], opts ...Option) (*ViewReceiver[T], error) {
+	if dec == nil {
+		return nil, errNilDecoder
+	}
+	o := buildOptions(opts)
+	r, err := core.NewReader(name, listenConfig(cfg, dec.Name(), o), o.coreOpts...)
+	if err != nil {
+		return nil, err
+	}
+	vr, err := NewViewReceiver(r, dec, opts...)
+	if err != nil {
+		return nil, closeAfter(r, err)
+	}
+	return vr, nil
+}
+
+// RecvFunc waits for the next message and calls fn with a view of it. The
+// view, and anything derived from it (strings, slices), is valid only until
+// fn returns; then the frame is released, also if fn panics. RecvFunc
+// returns fn's error, a decode error (wrapping codec.ErrInvalid, fn is not
+// called) or the core's error unchanged: io.EOF after the sender closed and
+// every message was received, core.ErrWriterDead if it died, the ctx error,
+// core.ErrClosed, or [ErrCodecMismatch].
+func (r *ViewReceiver[T]) RecvFunc(ctx context.Context, fn func(v T) error) error {
+	f, err := r.l.next(ctx)
+	if err != nil {
+		return err
+	}
+	defer f.Release()
+	v, err := r.dec.View(f.Data())
+	if err != nil {
+		return decodeErr(f, err)
+	}
+	return fn(v)
+}
+
+// All returns an iterator over the messages: each view is valid only
+// within its loop iteration, after which the frame is released (also on
+// break or panic). io.EOF ends the sequence without an error. A decode
+// error is yielded with the zero T and the loop may continue with the
+// next message; any other error is yielded once and ends the sequence.
+func (r *ViewReceiver[T]) All(ctx context.Context) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			more, stop := r.step(ctx, yield)
+			if stop || !more {
+				return
+			}
+		}
+	}
+}
+
+// step handles one message of All. more is false when the loop body broke
+// out; stop is true when the sequence ended.
+func (r *ViewReceiver[T]) step(ctx context.Context, yield func(T, error) bool) (more, stop bool) {
+	var zero T
+	f, err := r.l.next(ctx)
+	if err != nil {
+		if !isEnd(err) {
+			yield(zero, err)
+		}
+		return false, true
+	}
+	defer f.Release()
+	v, err := r.dec.View(f.Data())
+	if err != nil {
+		return yield(zero, decodeErr(f, err)), false
+	}
+	return yield(v, nil), false
+}
+
+// Close closes the underlying reader and removes the buffer; see
+// core.Reader.Close. Blocked receives return core.ErrClosed.
+func (r *ViewReceiver[T]) Close() error { return r.l.r.Close() }
+
+// Reader returns the underlying reader, e.g. for WaitWriter or
+// WriterConnected. Reading frames from it directly bypasses the codec.
+func (r *ViewReceiver[T]) Reader() *core.Reader { return r.l.r }
