@@ -213,9 +213,7 @@ func (r *Reader) flushLocked() {
 	}
 	if r.posts > 0 {
 		failpointHit("reader.beforeReleasePost")
-		if r.semR.Post(r.posts) {
-			platform.Yield() // let the woken writer run on a busy core
-		}
+		r.semR.Post(r.posts)
 		r.posts = 0
 	}
 }
@@ -252,7 +250,7 @@ func (r *Reader) spin() bool {
 		return false
 	}
 	deadline := time.Now().Add(r.opts.spin)
-	for gap := 8; ; gap = min(2*gap, 256) {
+	for round, gap := 0, 8; ; round, gap = round+1, min(2*gap, 256) {
 		for range 8 {
 			if r.semW.Value() > 0 {
 				return true
@@ -261,6 +259,9 @@ func (r *Reader) spin() bool {
 		}
 		if r.closing.Load() || time.Now().After(deadline) {
 			return false
+		}
+		if round%4 == 3 {
+			platform.Yield() // a peer sharing this core gets to run
 		}
 	}
 }

@@ -249,9 +249,7 @@ func (w *Writer) publishLocked() {
 	w.v.storeOrdered(offWritePos, w.pos) // may equal P, as in C++
 	w.v.storeOrdered(offWrittenCount, w.count)
 	failpointHit("writer.afterPublishBeforePost")
-	if w.semW.Post(b.frames) {
-		platform.Yield() // give the woken reader the CPU on a busy machine
-	}
+	w.semW.Post(b.frames)
 	if w.pos == w.v.p {
 		w.pos = 0
 	}
@@ -272,11 +270,15 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 	}
 	if w.opts.spin > 0 {
 		deadline := time.Now().Add(w.opts.spin)
-		for time.Now().Before(deadline) {
-			for range 64 {
+		for round := 0; time.Now().Before(deadline); round++ {
+			for range 8 {
 				if w.refreshFree() >= need {
 					return nil
 				}
+				pause(64)
+			}
+			if round%16 == 15 {
+				platform.Yield() // a reader sharing this core gets to run
 			}
 		}
 	}
