@@ -98,11 +98,37 @@ func (r *Reader) tryReadLocked(checkPeer bool) (f *Frame, err error, wait bool) 
 		r.tokens = uint64(r.semW.TryTake(^uint32(0)))
 	}
 	if r.tokens > 0 {
+		if !r.committedLocked() {
+			// A token without a committed frame behind it (a stray post,
+			// or a corrupt count): drop it rather than read stale bytes.
+			r.log.Warn("zerobuffer: dropping sem-w tokens with no frame behind them", "name", r.name, "tokens", r.tokens)
+			r.tokens = 0
+			return nil, nil, true
+		}
 		r.tokens--
 		f, err := r.consumeLocked()
 		return f, err, false
 	}
 	return r.checkWriterLocked(checkPeer)
+}
+
+// committedLocked reports whether payload_written_count covers the next
+// item (a frame, or a marker and its frame). Every writer stores the
+// count before its post, so this holds for every genuine token; the count
+// is re-read only when the cached value runs out, about once per batch.
+func (r *Reader) committedLocked() bool {
+	if r.count+2 <= r.written {
+		return true
+	}
+	r.written = r.v.load(offWrittenCount)
+	if r.count+2 <= r.written {
+		return true
+	}
+	if r.count+1 > r.written {
+		return false
+	}
+	loc, err := layout.NextFrame(r.v.ring, r.pos)
+	return err != nil || r.count+loc.Markers+1 <= r.written // errors surface in consumeLocked
 }
 
 // checkWriterLocked decides, with no token available, whether the stream
@@ -181,6 +207,9 @@ func (r *Reader) consumeLocked() (*Frame, error) {
 	}
 	r.count += loc.Markers + 1
 	r.expected = loc.Sequence + 1
+	if r.session.ended != nil { // frames of a new writer: its session has begun
+		r.session = session{seen: true}
+	}
 	r.pos = loc.Next
 	if r.pos == r.v.p {
 		r.pos = 0

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,7 @@ type Reader struct {
 	count     uint64     // frames + markers consumed (payload_read_count)
 	expected  uint64     // next sequence number
 	tokens    uint64     // sem-w tokens taken but not yet consumed
+	written   uint64     // payload_written_count as last read
 	credit    uint64     // bytes released but not yet added to payload_free_bytes
 	posts     uint32     // sem-r posts owed for released frames
 	pubPos    uint64     // read_pos last published
@@ -57,6 +59,7 @@ type Reader struct {
 	order     frameFIFO // handed-out frames in read order, until credited
 	pool      []*Frame  // credited frames for reuse
 	unmapped  bool
+	cleanup   runtime.Cleanup
 }
 
 // flushChunk bounds the release credit a busy reader keeps unpublished.
@@ -99,8 +102,32 @@ func NewReader(name string, cfg BufferConfig, opts ...Option) (*Reader, error) {
 		r.destroy()
 		return nil, err
 	}
+	// Backstop for a Reader dropped without Close (frames keep their Reader
+	// reachable, so this never runs under a live frame).
+	r.cleanup = runtime.AddCleanup(r, dropped, droppedReader{names: names, v: r.v, semW: r.semW, semR: r.semR, lock: lock})
 	r.log.Debug("zerobuffer: reader created", "name", name, "metadata", g.MetadataSize, "payload", g.PayloadSize)
 	return r, nil
+}
+
+// droppedReader is what the cleanup of an unreachable, unclosed Reader
+// releases. It must not point back to the Reader.
+type droppedReader struct {
+	names      platform.Names
+	v          *view
+	semW, semR *platform.Semaphore
+	lock       *platform.Lock
+}
+
+func dropped(d droppedReader) {
+	d.v.store(offReaderPID, 0)
+	for _, p := range []string{d.names.Shm, d.names.SemW, d.names.SemR} {
+		_ = platform.Remove(p)
+	}
+	d.semR.Interrupt()
+	_ = d.lock.Release(true)
+	d.semW.Close()
+	d.semR.Close()
+	d.v.seg.Close()
 }
 
 // create builds the objects while holding the lock. Whatever exists under
@@ -196,6 +223,7 @@ func (r *Reader) Close() error {
 	if r.closing.Swap(true) {
 		return nil
 	}
+	r.cleanup.Stop()
 	for !r.live.TryLock() { // wake sleepers until none is left
 		r.semW.Interrupt()
 		time.Sleep(100 * time.Microsecond)

@@ -41,6 +41,7 @@ func (v *view) word(off uintptr) *uint64 { return (*uint64)(unsafe.Add(v.base, o
 func (v *view) load(off uintptr) uint64     { return atomic.LoadUint64(v.word(off)) }
 func (v *view) store(off uintptr, x uint64) { atomic.StoreUint64(v.word(off), x) }
 func (v *view) add(off uintptr, x uint64)   { atomic.AddUint64(v.word(off), x) }
+
 // storeOrdered is a plain store for a field this side alone writes,
 // published by the atomic read-modify-write that follows it (spec 17:
 // the sem post or free_bytes update orders it; on arm64 those are

@@ -153,8 +153,10 @@ func (w *Writer) usableLocked() error {
 	switch {
 	case w.closing.Load() || w.v == nil:
 		return ErrClosed
-	case w.readerGone.Load() || w.v.load(offReaderPID) == 0:
-		w.readerGone.Store(true)
+	case w.readerGone.Load():
+		return fmt.Errorf("%w: %q", ErrReaderDead, w.name)
+	case w.v.load(offReaderPID) == 0:
+		w.markReaderGone()
 		return fmt.Errorf("%w: %q", ErrReaderDead, w.name)
 	}
 	return nil
@@ -293,6 +295,9 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 		w.semR.TryTake(^uint32(0)) // stale tokens (spec W2): drop them all
 		if w.refreshFree() >= need {
 			return nil
+		}
+		if f := w.v.load(offFree); f > w.v.p {
+			return fmt.Errorf("zerobuffer: write %q: %w", w.name, &CorruptError{Field: "payload_free_bytes", Got: f, Limit: w.v.p})
 		}
 		if stop == nil {
 			var unregister func() bool

@@ -237,12 +237,25 @@ func (w *Writer) monitor() {
 			return
 		case <-t.C:
 			if !w.readerAlive() {
-				w.readerGone.Store(true)
+				w.markReaderGone()
 				w.semR.Interrupt()
 				w.log.Info("zerobuffer: reader gone", "name", w.name)
 				return
 			}
 		}
+	}
+}
+
+// markReaderGone records the reader's end and gives up the writer lock at
+// once: this writer can never write again, and a writer for a buffer that
+// replaces this one (same name, same lock path) must not be refused.
+func (w *Writer) markReaderGone() {
+	w.readerGone.Store(true)
+	w.cbMu.Lock()
+	defer w.cbMu.Unlock()
+	if w.lock != nil {
+		_ = w.lock.Release(true)
+		w.lock = nil
 	}
 }
 

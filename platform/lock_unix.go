@@ -28,7 +28,7 @@ type Lock struct {
 // file (a previous holder may have unlinked it in between) and retries if
 // not.
 func AcquireLock(path string, mode os.FileMode) (*Lock, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+	if err := mkdirShared(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
@@ -49,11 +49,30 @@ func AcquireLock(path string, mode os.FileMode) (*Lock, error) {
 
 var errLockMoved = errors.New("lock file replaced")
 
+// mkdirShared creates dir (and its parents) like /tmp: world-writable
+// with the sticky bit, whatever the umask, so that processes of several
+// users can keep lock files there but not remove each other's.
+func mkdirShared(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := mkdirShared(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	} else if err == nil {
+		_ = os.Chmod(dir, 0o777|os.ModeSticky)
+	}
+	return nil
+}
+
 func tryLock(path string, mode os.FileMode) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode.Perm())
 	if err != nil {
 		return nil, err
 	}
+	_ = f.Chmod(mode.Perm()) // exact mode, whatever the umask (fails harmlessly on others' files)
 	if err := flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -166,12 +167,12 @@ func TestSemaphore_GlibcInterop(t *testing.T) {
 	}
 	s, name := tempSem(t)
 	cmd := exec.Command(py, "-c", glibcScript, name, "wait")
-	out, _ := cmd.StdoutPipe()
+	pipe, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, 8)
-	out.Read(buf) // "waiting"
+	out := bufio.NewScanner(pipe)
+	out.Scan() // "waiting"
 	for deadline := time.Now().Add(2 * time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
@@ -181,10 +182,12 @@ func TestSemaphore_GlibcInterop(t *testing.T) {
 	if !s.Post(1) {
 		t.Fatal("Go post did not wake the glibc waiter")
 	}
-	rest := make([]byte, 64)
-	n, _ := out.Read(rest)
-	if err := cmd.Wait(); err != nil || !strings.Contains(string(rest[:n]), "waited 0") {
-		t.Fatalf("glibc waiter: %q %v", rest[:n], err)
+	out.Scan()
+	line := out.Text()
+	for out.Scan() {
+	}
+	if err := cmd.Wait(); err != nil || line != "waited 0" {
+		t.Fatalf("glibc waiter: %q %v", line, err)
 	}
 	if s.RawWord() != 0 {
 		t.Fatalf("word %#x after glibc wait", s.RawWord())

@@ -285,12 +285,19 @@ func NextFrame(ring []byte, readPos uint64) (Located, error) {
 		if pos == 0 {
 			return Located{}, corrupt("frame size", 0, p-HeaderSize)
 		}
-		loc.Skipped += p - pos
+		e := p - pos // bytes the writer skipped
+		loc.Skipped += e
 		loc.Markers = 1
 		pos = 0
 		h = ReadHeader(ring, 0)
 		if h.IsWrap() {
 			return Located{}, corrupt("frame size", 0, p-HeaderSize)
+		}
+		// Writers wrap only for a frame that does not fit before the end
+		// (C++), or would leave fewer than 16 bytes there (Go). A marker
+		// in front of a frame that fits with room to spare is stale data.
+		if h.Size <= p && HeaderSize+h.Size+HeaderSize <= e {
+			return Located{}, corrupt("frame size", h.Size, e-2*HeaderSize) // after a needless wrap marker
 		}
 	}
 	room := p - pos - HeaderSize

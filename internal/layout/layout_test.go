@@ -67,11 +67,17 @@ func TestNextFrame_Cases(t *testing.T) {
 	if err != nil || loc.Offset != 16 || loc.Next != 26 || loc.Sequence != 1 {
 		t.Fatalf("plain frame: %+v %v", loc, err)
 	}
-	// marker at 200, frame at 0
+	// marker at 200, then a frame at 0 that needed the wrap (66 > 56 bytes)
 	PutHeader(ring[200:], Header{})
+	PutHeader(ring[0:], Header{Size: 50, Sequence: 1})
 	loc, err = NextFrame(ring, 200)
 	if err != nil || loc.Markers != 1 || loc.Skipped != 56 || loc.Offset != 16 {
 		t.Fatalf("marker: %+v %v", loc, err)
+	}
+	// a marker in front of a frame that would have fit is stale data
+	PutHeader(ring[0:], Header{Size: 10, Sequence: 1})
+	if _, err := NextFrame(ring, 200); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("needless marker: %v", err)
 	}
 	// fewer than 16 bytes left: implicit wrap, no marker counted
 	loc, err = NextFrame(ring, 250)
