@@ -1,3 +1,5 @@
+//go:build linux
+
 package core
 
 // Reliability matrix rows C12 and C13: shared memory that holds

@@ -1,3 +1,5 @@
+//go:build linux
+
 package core
 
 // Reliability matrix rows C3-C8: peers that die, hang or are replaced.

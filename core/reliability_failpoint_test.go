@@ -1,4 +1,4 @@
-//go:build zbfailpoint
+//go:build linux && zbfailpoint
 
 package core
 

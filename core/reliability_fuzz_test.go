@@ -1,3 +1,5 @@
+//go:build linux
+
 package core
 
 // FuzzRingModel (RELIABILITY.md section 6): an op stream drives an

@@ -1,3 +1,5 @@
+//go:build linux
+
 package core
 
 // Children that run isolated from the test process, for the rows C14-C16:

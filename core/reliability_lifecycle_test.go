@@ -1,3 +1,5 @@
+//go:build linux
+
 package core
 
 // Reliability matrix rows C18 and C19, beyond lifecycle_test.go

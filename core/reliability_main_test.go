@@ -1,3 +1,5 @@
+//go:build linux
+
 package core
 
 // Shared helpers and child roles of the reliability matrix

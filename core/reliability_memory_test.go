@@ -1,3 +1,5 @@
+//go:build linux
+
 package core
 
 // Reliability matrix rows C20-C22: frame lifetime across GC, race stress

@@ -1,3 +1,5 @@
+//go:build linux
+
 package core
 
 // Reliability matrix rows C14-C17: permissions, full or unusable

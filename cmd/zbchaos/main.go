@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command zbchaos is the chaos soak of RELIABILITY.md (row C25): it runs a
 // reader process and a writer process on one buffer and, for the given
 // duration, kills, stops and restarts them at random, and (when built with
