@@ -138,6 +138,12 @@ func (r *Reader) checkWriterLocked(checkPeer bool) (*Frame, error, bool) {
 	s := &r.session
 	if s.ended != nil {
 		if pid == 0 || (errors.Is(s.ended, ErrWriterDead) && pid == s.endedPID) {
+			// A new writer may have come and gone since: its frames
+			// still have their tokens.
+			if n := r.semW.TryTake(^uint32(0)); n > 0 {
+				r.tokens += uint64(n)
+				return r.tryReadLocked(checkPeer)
+			}
 			return nil, s.ended, false
 		}
 		*s = session{} // a new writer connected
