@@ -10,10 +10,10 @@ package core
 //     r.tokens; a frame is consumed only against a token, except when the
 //     writer is gone and written_count proves the frame was committed.
 //   - read_pos/read_count/payload_free_bytes and the sem-r value may lag
-//     while the reader holds a backlog; they are exact whenever the reader
-//     is at rest: before it sleeps, when it has no pending frames, when a
-//     writer waits on sem-r, past a threshold of ring/8, and on Close.
-//     read_pos is stored before the free_bytes add it covers.
+//     while the reader holds a backlog; they are published when it has no
+//     pending frame, before it sleeps, when a stream ends, as soon as a
+//     writer waits on sem-r, past a threshold (ring/8, at most 16 KiB),
+//     and on Close. read_pos is stored before the free_bytes add it covers.
 //   - Every value read from shared memory is validated against the ring
 //     size the reader itself chose; corruption is sticky.
 
@@ -44,8 +44,6 @@ import (
 // writer after writer, call [Reader.WaitWriter] after the end of each
 // stream. A new writer's frames restart at sequence 1.
 func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
-	r.live.RLock()
-	defer r.live.RUnlock()
 	var stop func() bool
 	var unregister func() bool
 	defer func() {
@@ -58,30 +56,48 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 		r.mu.Lock()
 		f, err, wait := r.tryReadLocked(checkPeer)
 		if !wait {
+			if f == nil {
+				r.flushLocked() // the stream ended: at rest
+			}
 			r.mu.Unlock()
 			return f, err
 		}
-		r.flushLocked() // at rest: make every release visible before waiting
 		r.mu.Unlock()
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if r.spin() {
-			checkPeer = false
-			continue
-		}
 		if stop == nil {
 			stop, unregister = r.stopFunc(ctx)
 		}
-		n := r.semW.Wait(r.opts.peerInterval, ^uint32(0), stop)
-		checkPeer = n == 0
-		if n > 0 {
-			failpointHit("reader.afterWaitBeforeConsume")
-			r.mu.Lock()
-			r.tokens += uint64(n)
-			r.mu.Unlock()
+		n, ok := r.await(stop)
+		if !ok {
+			return nil, ErrClosed
 		}
+		checkPeer = n == 0
 	}
+}
+
+// await spins, then sleeps on sem-w for up to one peer-check interval, and
+// banks the tokens it got. It holds r.live shared so that Close cannot
+// unmap the semaphore under it; ok is false once the Reader is closing.
+func (r *Reader) await(stop func() bool) (n uint32, ok bool) {
+	r.live.RLock()
+	defer r.live.RUnlock()
+	if r.closing.Load() {
+		return 0, false
+	}
+	if r.spin() {
+		return 1, true // a token is there; tryReadLocked takes it
+	}
+	r.flush() // at rest: every release visible before sleeping
+	n = r.semW.Wait(r.opts.peerInterval, ^uint32(0), stop)
+	if n > 0 {
+		failpointHit("reader.afterWaitBeforeConsume")
+		r.mu.Lock()
+		r.tokens += uint64(n)
+		r.mu.Unlock()
+	}
+	return n, true
 }
 
 // tryReadLocked returns a frame, a final error, or wait=true when nothing
@@ -271,7 +287,7 @@ func (r *Reader) releaseLocked(f *Frame) {
 		r.pool = append(r.pool, g)
 	}
 	if r.credit >= r.threshold || r.semR.Waiters() > 0 || (r.tokens == 0 && r.semW.Value() == 0) {
-		r.flushLocked()
+		r.flushLocked() // ... or the reader is at rest: no frame pending
 	}
 }
 
@@ -295,10 +311,20 @@ func (r *Reader) spin() bool {
 		if r.closing.Load() || time.Now().After(deadline) {
 			return false
 		}
+		if r.semR.Waiters() > 0 {
+			r.flush() // a writer waits for space: give it what was released
+		}
 		if round%4 == 3 {
 			platform.Yield() // a peer sharing this core gets to run
 		}
 	}
+}
+
+// flush publishes the reader's state (see flushLocked).
+func (r *Reader) flush() {
+	r.mu.Lock()
+	r.flushLocked()
+	r.mu.Unlock()
 }
 
 // pauseWord is private to this process; pause only spends time.
