@@ -39,7 +39,8 @@
 // delivered in order, one ReadFrame at a time; writes are serialised, and
 // a Reserve holds the Writer until its Commit (Close waits for it).
 //
-// Blocking calls take a context.Context. A buffer's objects live in
-// /dev/shm and /tmp/zerobuffer; the reader removes them on Close and the
-// next reader of the same name removes what a crashed one left behind.
+// Blocking calls take a context.Context. On Linux a buffer's objects
+// live in /dev/shm and /tmp/zerobuffer (see package platform for Windows
+// and macOS names); the reader removes them on Close and the next reader
+// of the same name removes what a crashed one left behind.
 package core

@@ -58,8 +58,14 @@ func WithFileMode(m os.FileMode) Option { return func(o *options) { o.mode = m }
 // other ZeroBuffer implementations; other directories are for tests and
 // sandboxes.
 func WithDirs(shm, lock string) Option {
-	return func(o *options) { o.dirs = platform.Dirs{Shm: shm, Lock: lock} }
+	return func(o *options) { o.dirs.Shm, o.dirs.Lock = shm, lock }
 }
+
+// WithGlobalNamespace (Windows only) names the shared memory and the
+// semaphores in the Global\ namespace, for services in session 0 and
+// desktop processes that talk to them. Creating a Global\ mapping needs
+// the SeCreateGlobalPrivilege. Other systems ignore it.
+func WithGlobalNamespace() Option { return func(o *options) { o.dirs.GlobalNamespace = true } }
 
 func buildOptions(opts []Option) (options, error) {
 	o := options{

@@ -43,7 +43,8 @@ func runIsolated(t *testing.T, exe string, attr *syscall.SysProcAttr, args ...st
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "-test.run=^$")
+	argv := append(strings.Fields(os.Getenv("ZB_EXEC_PREFIX")), exe, "-test.run=^$")
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), testprocRoleEnv+"=rel-isolated", testprocArgsEnv+"="+strings.Join(args, "\x1f"))
 	cmd.SysProcAttr = attr
 	cmd.Stderr = os.Stderr

@@ -70,7 +70,8 @@ func roleWriter(c *testproc.Child, a []string) int {
 			c.Printf("fail flush: %v", err)
 		}
 		c.Printf("done %d", count)
-		select {}
+		c.Next() // until killed, or the parent goes away
+		return 0
 	}
 	if err := w.Close(); err != nil {
 		c.Printf("fail close: %v", err)
@@ -128,7 +129,8 @@ func roleHolder(c *testproc.Child, a []string) int {
 		}
 	}
 	c.Printf("held")
-	select {}
+	c.Next() // until killed, or the parent goes away
+	return 0
 }
 
 // roleIdleWriter: name — writes one frame "alive" and waits to be killed.
@@ -143,7 +145,8 @@ func roleIdleWriter(c *testproc.Child, a []string) int {
 		return 1
 	}
 	c.Printf("wrote")
-	select {}
+	c.Next() // until killed, or the parent goes away
+	return 0
 }
 
 // roleBlockedWriter: name size — fills the ring, reports "full", then
@@ -171,7 +174,8 @@ func roleBlockedWriter(c *testproc.Child, a []string) int {
 	start := time.Now()
 	err = w.WriteFrame(context.Background(), buf)
 	c.Printf("write returned after %d ms: %v", time.Since(start).Milliseconds(), err)
-	select {}
+	c.Next() // until killed, or the parent goes away
+	return 0
 }
 
 // roleOwner: name — creates the buffer, reports "ready", waits to be killed.
@@ -181,5 +185,6 @@ func roleOwner(c *testproc.Child, a []string) int {
 		return 1
 	}
 	c.Printf("ready")
-	select {}
+	c.Next() // until killed, or the parent goes away
+	return 0
 }

@@ -1,7 +1,7 @@
 package platform
 
 import (
-	"path/filepath"
+	"path"
 	"strings"
 	"testing"
 )
@@ -15,10 +15,10 @@ func FuzzName(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if filepath.Dir(n.Shm) != DefaultShmDir || filepath.Base(n.Shm) != name {
+		if path.Dir(n.Shm) != DefaultShmDir || path.Base(n.Shm) != name {
 			t.Fatalf("%q maps to %q, not one component of %s", name, n.Shm, DefaultShmDir)
 		}
-		if len("sem.sem-w-"+name) > 255 || filepath.Dir(n.Lock) != DefaultLockDir {
+		if len("sem.sem-w-"+name) > 255 || path.Dir(n.Lock) != DefaultLockDir {
 			t.Fatalf("%q: unusable names %+v", name, n)
 		}
 	})

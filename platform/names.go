@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"unicode/utf16"
@@ -22,7 +21,9 @@ const (
 	DefaultLockDir = "/tmp/zerobuffer"
 )
 
-// Names holds every object path of one buffer.
+// Names holds every object path of one buffer. On Windows and macOS the
+// shared memory and semaphore fields hold kernel-object names, not paths
+// (see [WindowsNames] and [DarwinNames]).
 type Names struct {
 	Shm        string // shared-memory segment
 	SemW       string // "data available" semaphore (writer posts)
@@ -32,8 +33,8 @@ type Names struct {
 }
 
 // Dirs are the directories the objects live in. The zero value means the
-// interoperable defaults ([DefaultShmDir], [DefaultLockDir] on Unix,
-// [WindowsLockDir] on Windows).
+// interoperable defaults: [DefaultShmDir] and [DefaultLockDir] on Unix,
+// %TEMP%\zerobuffer\locks on Windows (see [WindowsNames]).
 type Dirs struct {
 	// Shm is the directory of the shared memory and semaphore files on
 	// Linux. It is ignored on Windows and macOS, whose objects have names,
@@ -93,11 +94,11 @@ func UnixNames(name string, d Dirs) (Names, error) {
 	}
 	d = d.withDefaults()
 	return Names{
-		Shm:        filepath.Join(d.Shm, name),
-		SemW:       filepath.Join(d.Shm, "sem.sem-w-"+name),
-		SemR:       filepath.Join(d.Shm, "sem.sem-r-"+name),
-		Lock:       filepath.Join(d.Lock, name+".lock"),
-		WriterLock: filepath.Join(d.Lock, "writer", name+".lock"),
+		Shm:        path.Join(d.Shm, name),
+		SemW:       path.Join(d.Shm, "sem.sem-w-"+name),
+		SemR:       path.Join(d.Shm, "sem.sem-r-"+name),
+		Lock:       path.Join(d.Lock, name+".lock"),
+		WriterLock: path.Join(d.Lock, "writer", name+".lock"),
 	}, nil
 }
 

@@ -101,7 +101,10 @@ func StartEnv(t testing.TB, env []string, role string, args ...string) *Proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, "-test.run=^$")
+	// ZB_EXEC_PREFIX runs children through an emulator (for example
+	// "qemu-aarch64" where binfmt_misc is unavailable).
+	argv := append(strings.Fields(os.Getenv("ZB_EXEC_PREFIX")), exe, "-test.run=^$")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), envRole+"="+role, envArgs+"="+strings.Join(args, argSep))
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr

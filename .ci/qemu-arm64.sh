@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs the linux/arm64 tests of ./platform and ./core under qemu-user on a
+# Debian machine, as root; see spec/PLATFORMS.md section 4.
+#
+#   .ci/qemu-arm64.sh [PACKAGE...]   default: ./platform ./core
+#
+# This checks that the code builds and works on arm64 (futex semaphores,
+# atomics, mmap, cross-process re-execution); it cannot find memory-
+# ordering bugs, because qemu runs on the x86 host's stronger ordering,
+# and -race needs cgo, so it is not used.
+#
+# Cross-process tests re-execute the test binary (os.Executable, which
+# qemu reports as the arm64 binary). Containers have no binfmt_misc, so the
+# kernel cannot run that binary by itself: ZB_EXEC_PREFIX names the
+# emulator, and internal/testproc starts children as "$ZB_EXEC_PREFIX
+# BINARY ...".
+#
+# Environment:
+#   ZB_QEMU_FLAGS   flags for every test binary; default "-test.short"
+#                   (emulation is slow), for example "-test.v -test.run=Sem"
+#                   or "" for full lengths
+#
+# Idempotent; exits non-zero if any step or any package fails (every
+# package is run before that).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+start=$SECONDS
+log() { printf '[qemu %4ds] %s\n' $((SECONDS - start)) "$*"; }
+
+if ! command -v qemu-aarch64 >/dev/null; then
+	log "installing qemu-user"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends qemu-user >/dev/null
+fi
+QEMU=$(command -v qemu-aarch64)
+export ZB_EXEC_PREFIX="$QEMU"
+log "$("$QEMU" --version | head -n1)"
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+pkgs=("$@")
+[ ${#pkgs[@]} -gt 0 ] || pkgs=(./platform ./core)
+failed=()
+for pkg in "${pkgs[@]}"; do
+	bin="$out/$(basename "$pkg").test"
+	log "build $pkg (linux/arm64)"
+	if ! GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go test -c -o "$bin" "$pkg"; then
+		failed+=("$pkg (build)")
+		continue
+	fi
+	[ -f "$bin" ] || { log "$pkg has no tests"; continue; }
+	log "run $pkg"
+	t0=$SECONDS
+	# shellcheck disable=SC2086 # ZB_QEMU_FLAGS is a list of flags
+	if (cd "$pkg" && "$QEMU" "$bin" -test.count=1 -test.timeout=20m ${ZB_QEMU_FLAGS-"-test.short"}); then
+		log "ok   $pkg ($((SECONDS - t0)) s)"
+	else
+		log "FAIL $pkg ($((SECONDS - t0)) s)"
+		failed+=("$pkg")
+	fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+	log "failed: ${failed[*]}"
+	exit 1
+fi
+log "all passed"
