@@ -44,15 +44,15 @@ func bufCfg(payload int) core.BufferConfig {
 // clean shutdown must remove everything.
 func testChannel(t testing.TB, crashed *bool) string {
 	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Skip("shared memory buffers need Linux")
-	}
 	base := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
 	if len(base) > 50 {
 		base = base[:50]
 	}
 	name := fmt.Sprintf("zbd-%s-%d-%d", base, os.Getpid(), nameSeq.Add(1))
 	t.Cleanup(func() {
+		if runtime.GOOS != "linux" {
+			return // elsewhere the objects vanish with their last handle
+		}
 		for _, b := range []string{RequestName(name), ResponseName(name)} {
 			for _, p := range leftovers(b) {
 				if crashed == nil || !*crashed {
