@@ -69,7 +69,7 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 		if stop == nil {
 			stop, unregister = r.stopFunc(ctx)
 		}
-		n, ok := r.await(stop)
+		n, ok := r.await(stop, !checkPeer) // after an idle slice, sleep again at once
 		if !ok {
 			return nil, ErrClosed
 		}
@@ -80,13 +80,13 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 // await spins, then sleeps on sem-w for up to one peer-check interval, and
 // banks the tokens it got. It holds r.live shared so that Close cannot
 // unmap the semaphore under it; ok is false once the Reader is closing.
-func (r *Reader) await(stop func() bool) (n uint32, ok bool) {
+func (r *Reader) await(stop func() bool, spin bool) (n uint32, ok bool) {
 	r.live.RLock()
 	defer r.live.RUnlock()
 	if r.closing.Load() {
 		return 0, false
 	}
-	if r.spin() {
+	if spin && r.spin() {
 		return 1, true // a token is there; tryReadLocked takes it
 	}
 	r.flush() // at rest: every release visible before sleeping

@@ -25,6 +25,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -91,10 +92,10 @@ func isTerminal(f *os.File) bool {
 
 // run executes one command line and returns the exit code.
 func run(e *env, args []string) int {
-	if e.dirs.Shm == "" {
+	if e.dirs.Shm == "" && runtime.GOOS != "windows" {
 		e.dirs.Shm = platform.DefaultShmDir
 	}
-	if e.dirs.Lock == "" {
+	if e.dirs.Lock == "" && runtime.GOOS != "windows" {
 		e.dirs.Lock = platform.DefaultLockDir
 	}
 	if len(args) == 0 {

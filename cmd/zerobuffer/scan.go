@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,10 +80,17 @@ const (
 // objects with a valid OIEB, lock files, and semaphores of a buffer
 // whose other objects are gone. Objects of other programs (shm files
 // without an OIEB, lock or semaphore of the same name) are ignored.
+//
+// Windows cannot list its named sections and semaphores: there, buffers
+// are found through their lock files only (a buffer whose reader holds
+// its lock; the lock vanishes with its holder, and so do the objects).
 func discover(d platform.Dirs) ([]bufferInfo, error) {
-	entries, err := os.ReadDir(d.Shm)
-	if err != nil {
-		return nil, err
+	var entries []os.DirEntry
+	if runtime.GOOS != "windows" {
+		var err error
+		if entries, err = os.ReadDir(d.Shm); err != nil {
+			return nil, err
+		}
 	}
 	shm, others := map[string]bool{}, map[string]bool{}
 	for _, e := range entries {
@@ -97,7 +105,11 @@ func discover(d platform.Dirs) ([]bufferInfo, error) {
 			shm[n] = true
 		}
 	}
-	locks, _ := filepath.Glob(filepath.Join(d.Lock, "*.lock"))
+	lockDir := d.Lock
+	if n, err := platform.ObjectNames("x", d); err == nil {
+		lockDir = filepath.Dir(n.Lock)
+	}
+	locks, _ := filepath.Glob(filepath.Join(lockDir, "*.lock"))
 	for _, l := range locks {
 		others[strings.TrimSuffix(filepath.Base(l), ".lock")] = true
 	}
