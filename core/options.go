@@ -37,8 +37,10 @@ const (
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithPeerCheckInterval sets how often a blocked or streaming side checks
-// whether its peer is still alive. The default is 50ms, which bounds the
-// detection of a dead peer well below 250ms.
+// whether its peer is still alive. The default is 50ms: a writer learns of
+// a dead reader within one interval, a reader of a dead writer within one
+// interval after its last frame and within four (200ms) when it has been
+// idle longer, which keeps an idle reader near 0.3 % of a CPU.
 func WithPeerCheckInterval(d time.Duration) Option { return func(o *options) { o.peerInterval = d } }
 
 // WithSpin sets how long a side busy-waits for the peer before it sleeps

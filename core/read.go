@@ -90,7 +90,14 @@ func (r *Reader) await(stop func() bool, spin bool) (n uint32, ok bool) {
 		return 1, true // a token is there; tryReadLocked takes it
 	}
 	r.flush() // at rest: every release visible before sleeping
-	n = r.semW.Wait(r.opts.peerInterval, ^uint32(0), stop)
+	// An idle reader sleeps up to 4 peer-check intervals (200ms by
+	// default) between liveness probes: a closing writer wakes it at once,
+	// a dead one is still noticed within the 250ms budget.
+	slice := r.opts.peerInterval
+	if !spin {
+		slice *= 4
+	}
+	n = r.semW.Wait(slice, ^uint32(0), stop)
 	if n > 0 {
 		failpointHit("reader.afterWaitBeforeConsume")
 		r.mu.Lock()
@@ -114,7 +121,7 @@ func (r *Reader) tryReadLocked(checkPeer bool) (f *Frame, err error, wait bool) 
 		r.tokens = uint64(r.semW.TryTake(^uint32(0)))
 	}
 	if r.tokens > 0 {
-		if !r.plainNextLocked() && !r.committedLocked() {
+		if !r.committedLocked() {
 			// A token without a committed frame behind it (a stray post,
 			// or a corrupt count): drop it rather than read stale bytes.
 			r.log.Warn("zerobuffer: dropping sem-w tokens with no frame behind them", "name", r.name, "tokens", r.tokens)
@@ -126,16 +133,6 @@ func (r *Reader) tryReadLocked(checkPeer bool) (f *Frame, err error, wait bool) 
 		return f, err, false
 	}
 	return r.checkWriterLocked(checkPeer)
-}
-
-// plainNextLocked reports whether the next item is an ordinary frame:
-// no wrap marker in front of it and the expected sequence number. Such a
-// frame behind a token was committed (stale bytes of an earlier lap carry
-// older sequence numbers), so written_count, a cache line the writer
-// dirties with every frame, need not be read for it.
-func (r *Reader) plainNextLocked() bool {
-	loc, err := layout.NextFrame(r.v.ring, r.pos)
-	return err == nil && loc.Markers == 0 && loc.Sequence == r.expected
 }
 
 // committedLocked reports whether payload_written_count covers the next
