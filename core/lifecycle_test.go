@@ -435,3 +435,48 @@ func TestWriter_AbortDropsReservation(t *testing.T) {
 		t.Fatalf("in one process both PIDs are ours: %d %d", r.WriterPID(), w.ReaderPID())
 	}
 }
+
+// TestWriter_ReleasedPromptlyWithBacklog (issue 8): a writer blocked for
+// space is released as soon as the reader releases enough, although the
+// reader still holds unread frames (its other releases are batched).
+func TestWriter_ReleasedPromptlyWithBacklog(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 64<<10)
+	w := mustWriter(t, name)
+	ctx := ctxT(t, 10*time.Second)
+	frame := make([]byte, 1000)
+	for {
+		short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		err := w.WriteFrame(short, frame)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var worst time.Duration
+	for i := 0; i < 20; i++ {
+		released := make(chan time.Time, 1)
+		done := make(chan time.Duration, 1)
+		go func() {
+			if err := w.WriteFrame(ctx, frame); err != nil {
+				t.Error(err)
+			}
+			done <- time.Since(<-released)
+		}()
+		time.Sleep(5 * time.Millisecond) // the writer is asleep on sem-r by now
+		f, err := r.ReadFrame(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Release()
+		released <- time.Now()
+		worst = max(worst, <-done)
+	}
+	t.Logf("writer released at most %v after the release that made room", worst)
+	if worst > 50*time.Millisecond { // generous: the promise is 1ms on an idle machine
+		t.Errorf("writer released %v after the space was freed", worst)
+	}
+}
