@@ -266,6 +266,9 @@ func (w *Writer) publishLocked() {
 
 // waitSpace blocks until payload_free_bytes covers need.
 func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
+	if w.refreshFree() >= need {
+		return nil // the cached figure was stale: no need to wait
+	}
 	w.publishLocked() // never wait with frames the reader cannot see
 	if w.refreshFree() >= need {
 		return nil
@@ -313,14 +316,15 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 	}
 }
 
-// refreshFree re-reads payload_free_bytes into the cache.
+// refreshFree re-reads payload_free_bytes into the cache, less what
+// appended but unpublished frames already use.
 func (w *Writer) refreshFree() uint64 {
 	f := w.v.load(offFree)
-	if f > w.v.p {
-		f = 0 // corrupt: never trust more space than the ring has
+	if f > w.v.p || f < w.batch.need {
+		f = w.batch.need // corrupt, or not yet refreshed by the reader: no room
 	}
-	w.free = f
-	return f
+	w.free = f - w.batch.need
+	return w.free
 }
 
 func (w *Writer) stopFunc(ctx context.Context) (stop, unregister func() bool) {
