@@ -14,9 +14,10 @@
 //
 // Stream semantics follow Go channels: after [Writer.Close] the reader
 // drains every committed frame and then gets io.EOF. A peer that dies is
-// reported as [ErrWriterDead] or [ErrReaderDead] within the peer-check
-// interval (50ms by default, see [WithPeerCheckInterval]), also when the
-// other side is not blocked. A new writer may connect after the previous
+// reported as [ErrWriterDead] or [ErrReaderDead] within 250ms (one
+// peer-check interval of 50ms by default, four for a reader that has been
+// idle; see [WithPeerCheckInterval]), also when the other side is not
+// blocked. A new writer may connect after the previous
 // one ended; the reader follows it.
 //
 // Beyond the reference implementations, this package never leaves a
