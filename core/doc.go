@@ -20,8 +20,9 @@
 // blocked. A new writer may connect after the previous
 // one ended; the reader follows it.
 //
-// Beyond the reference implementations, this package never leaves a
-// 1..15-byte tail at the end of the ring, survives a peer that does,
+// Beyond the reference implementations, this package wraps early rather
+// than leave a 1..15-byte tail at the end of the ring (and zeroes one it
+// cannot avoid, so old readers see a marker), survives a peer that does,
 // returns space in read order even when frames are released out of order,
 // never lets a semaphore overflow, detects peers by lock files as well as
 // by PID (so PID reuse and PID namespaces do not fool it), and validates
