@@ -106,6 +106,9 @@ func (w *Writer) connect() error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%w: %q: %w", ErrNotFound, w.name, err)
 		}
+		if errors.Is(err, platform.ErrEmpty) { // the reader is between create and size
+			return fmt.Errorf("%w: %q: %w", ErrNotReady, w.name, err)
+		}
 		return fmt.Errorf("zerobuffer: open buffer %q: %w", w.name, err)
 	}
 	head, ok := segmentHead(seg)

@@ -12,3 +12,7 @@ var ErrLocked = errors.New("zerobuffer: lock is held by another process")
 // ErrInvalidName is returned for a buffer name that cannot be mapped to the
 // operating system's object names.
 var ErrInvalidName = errors.New("zerobuffer: invalid buffer name")
+
+// ErrEmpty is returned by OpenSegment for an object of size zero: its
+// creator has not sized it yet.
+var ErrEmpty = errors.New("zerobuffer: shared memory object is empty (still being created)")

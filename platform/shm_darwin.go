@@ -70,7 +70,7 @@ func OpenSegment(path string, writable bool) (*Segment, error) {
 		return nil, &os.PathError{Op: "fstat", Path: path, Err: err}
 	}
 	if st.Size <= 0 || uint64(st.Size) > uint64(^uint(0)>>1) {
-		return nil, &os.PathError{Op: "mmap", Path: path, Err: unix.ENODATA}
+		return nil, &os.PathError{Op: "mmap", Path: path, Err: ErrEmpty}
 	}
 	return mapShm(fd, path, int(st.Size), writable)
 }

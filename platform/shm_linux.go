@@ -69,7 +69,7 @@ func reserve(fd int, size int64) error {
 // OpenSegment maps an existing object. Its length is taken from fstat at
 // open time and never changes afterwards; callers bounds-check against
 // [Segment.Bytes]. A file of size zero fails with ErrNotExist-compatible
-// error wrapping unix.ENODATA, since it cannot be mapped.
+// error wrapping [ErrEmpty], since it cannot be mapped.
 func OpenSegment(path string, writable bool) (*Segment, error) {
 	flags := unix.O_RDONLY
 	if writable {
@@ -92,7 +92,7 @@ func mapFD(fd int, path string, writable bool) (*Segment, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: unix.EINVAL}
 	}
 	if st.Size <= 0 {
-		return nil, &os.PathError{Op: "mmap", Path: path, Err: unix.ENODATA}
+		return nil, &os.PathError{Op: "mmap", Path: path, Err: ErrEmpty}
 	}
 	prot := unix.PROT_READ
 	if writable {
