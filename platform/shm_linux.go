@@ -68,7 +68,7 @@ func reserve(fd int, size int64) error {
 
 // OpenSegment maps an existing object. Its length is taken from fstat at
 // open time and never changes afterwards; callers bounds-check against
-// [Segment.Bytes]. A file of size zero fails with ErrNotExist-compatible
+// [Segment.Bytes]. A file of size zero fails with an
 // error wrapping [ErrEmpty], since it cannot be mapped.
 func OpenSegment(path string, writable bool) (*Segment, error) {
 	flags := unix.O_RDONLY
