@@ -161,9 +161,10 @@ func (c *Codec[T]) putEnc(s *encState[T]) {
 }
 
 type decState[T any] struct {
-	r   bytes.Reader
-	dec *vmsgpack.Decoder
-	v   *T
+	r     bytes.Reader
+	dec   *vmsgpack.Decoder
+	v     *T
+	stack []uint64 // scratch for check
 }
 
 func (c *Codec[T]) newDecState() *decState[T] {
@@ -178,7 +179,10 @@ func (c *Codec[T]) newDecState() *decState[T] {
 // Decode decodes one MessagePack value that must span the whole frame.
 // The result owns its memory. Malformed input, a type mismatch or trailing
 // bytes give an error wrapping [codec.ErrInvalid]; Decode never panics on
-// peer data.
+// peer data. Before decoding, the frame is walked once to refuse declared
+// lengths and counts that exceed the frame, and nesting deeper than
+// [MaxDepth], so a hostile frame cannot make Decode allocate far more than
+// its own size or overflow the stack.
 func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 	s := c.decPool.Get().(*decState[T])
 	defer func() {
@@ -189,6 +193,9 @@ func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 		s.r.Reset(nil)
 		c.decPool.Put(s)
 	}()
+	if s.stack, err = check(frame, s.stack); err != nil {
+		return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
+	}
 	var rest int
 	if c.fastDec {
 		var tail []byte
