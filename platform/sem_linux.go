@@ -133,13 +133,10 @@ func (s *Semaphore) Post(n uint32) (woke bool) {
 	for {
 		d := atomic.LoadUint64(s.word)
 		v := uint32(d)
-		nv := uint64(v) + uint64(n)
-		if nv > SemValueMax {
-			nv = SemValueMax
+		if v >= SemValueMax {
+			return false // saturated, or a corrupt word above the maximum: never lower it
 		}
-		if nv == uint64(v) {
-			return false
-		}
+		nv := min(uint64(v)+uint64(n), SemValueMax)
 		if atomic.CompareAndSwapUint64(s.word, d, d-uint64(v)+nv) {
 			if d>>32 == 0 {
 				return false

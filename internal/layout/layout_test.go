@@ -191,3 +191,48 @@ func FuzzMetadata(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVersion: over a valid OIEB, only the major version decides. A major
+// other than 1 is ErrVersion (and never ErrCorrupt); minor, patch and the
+// reserved byte are ignored, as the C++ reference ignores them
+// (PROTOCOL.md section 4; RELIABILITY.md's "reserved byte rejected" would
+// refuse foreign peers, and wire compatibility wins). An all-zero block
+// with a zero oieb_size is "not initialised", whatever else it says.
+func FuzzVersion(f *testing.F) {
+	img := goldenImage(f, "cpp-golden-basic.shm")
+	f.Add([]byte{1, 0, 0, 0}, uint32(OIEBSize))
+	f.Add([]byte{2, 0, 0, 0}, uint32(OIEBSize))
+	f.Add([]byte{1, 9, 9, 9}, uint32(OIEBSize))
+	f.Add([]byte{0, 0, 0, 0}, uint32(0))
+	f.Fuzz(func(t *testing.T, version []byte, oiebSize uint32) {
+		if len(version) != 4 {
+			return
+		}
+		b := append([]byte(nil), img...)
+		binary.LittleEndian.PutUint32(b[OffOIEBSize:], oiebSize)
+		copy(b[OffVersion:], version)
+		o, err := DecodeOIEB(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = o.Validate(uint64(len(b)))
+		switch {
+		case oiebSize == 0 && [4]byte(version) == [4]byte{}:
+			if !errors.Is(err, ErrNotInitialized) {
+				t.Fatalf("zero block: %v", err)
+			}
+		case oiebSize != OIEBSize:
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("oieb_size %d: %v", oiebSize, err)
+			}
+		case version[0] != VersionMajor:
+			if !errors.Is(err, ErrVersion) || errors.Is(err, ErrCorrupt) {
+				t.Fatalf("version %v: %v, want ErrVersion", version, err)
+			}
+		default:
+			if err != nil {
+				t.Fatalf("version %v refused: %v", version, err)
+			}
+		}
+	})
+}
