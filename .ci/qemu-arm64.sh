@@ -38,33 +38,6 @@ QEMU=$(command -v qemu-aarch64)
 export ZB_EXEC_PREFIX="$QEMU"
 log "$("$QEMU" --version | head -n1)"
 
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-
-pkgs=("$@")
-[ ${#pkgs[@]} -gt 0 ] || pkgs=(./platform ./core)
-failed=()
-for pkg in "${pkgs[@]}"; do
-	bin="$out/$(basename "$pkg").test"
-	log "build $pkg (linux/arm64)"
-	if ! GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go test -c -o "$bin" "$pkg"; then
-		failed+=("$pkg (build)")
-		continue
-	fi
-	[ -f "$bin" ] || { log "$pkg has no tests"; continue; }
-	log "run $pkg"
-	t0=$SECONDS
-	# shellcheck disable=SC2086 # ZB_QEMU_FLAGS is a list of flags
-	if (cd "$pkg" && "$QEMU" "$bin" -test.count=1 -test.timeout=20m ${ZB_QEMU_FLAGS-"-test.short"}); then
-		log "ok   $pkg ($((SECONDS - t0)) s)"
-	else
-		log "FAIL $pkg ($((SECONDS - t0)) s)"
-		failed+=("$pkg")
-	fi
-done
-
-if [ ${#failed[@]} -gt 0 ]; then
-	log "failed: ${failed[*]}"
-	exit 1
-fi
-log "all passed"
+# shellcheck source=cross-run.sh
+. .ci/cross-run.sh
+cross_run linux arm64 "" 20m "${ZB_QEMU_FLAGS--test.short}" "$QEMU" "$@"

@@ -51,37 +51,7 @@ fi
 go run ./internal/winstub "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
 log "wine $("$WINE" --version 2>/dev/null || echo '?'), prefix $WINEPREFIX"
 
-out=$(mktemp -d)
-cleanup() {
-	"$WINESERVER" -k 2>/dev/null || true
-	rm -rf "$out"
-}
-trap cleanup EXIT
-
-pkgs=("$@")
-[ ${#pkgs[@]} -gt 0 ] || pkgs=(./platform ./core)
-failed=()
-for pkg in "${pkgs[@]}"; do
-	bin="$out/$(basename "$pkg").test.exe"
-	log "build $pkg (windows/amd64)"
-	if ! GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$bin" "$pkg"; then
-		failed+=("$pkg (build)")
-		continue
-	fi
-	[ -f "$bin" ] || { log "$pkg has no tests"; continue; }
-	log "run $pkg"
-	t0=$SECONDS
-	# shellcheck disable=SC2086 # ZB_WINE_FLAGS is a list of flags
-	if (cd "$pkg" && "$WINE" "$bin" -test.count=1 -test.timeout=15m ${ZB_WINE_FLAGS-"-test.short"}); then
-		log "ok   $pkg ($((SECONDS - t0)) s)"
-	else
-		log "FAIL $pkg ($((SECONDS - t0)) s)"
-		failed+=("$pkg")
-	fi
-done
-
-if [ ${#failed[@]} -gt 0 ]; then
-	log "failed: ${failed[*]}"
-	exit 1
-fi
-log "all passed"
+trap '"$WINESERVER" -k 2>/dev/null || true' EXIT
+# shellcheck source=cross-run.sh
+. .ci/cross-run.sh
+cross_run windows amd64 .exe 15m "${ZB_WINE_FLAGS--test.short}" "$WINE" "$@"

@@ -181,7 +181,7 @@ func TestCrash_StaleCleanupOnlyThatName(t *testing.T) {
 		t.Fatalf("reader while owner lives: %v", err)
 	}
 	p.Kill()
-	if got := leftovers(name); len(got) != 4 {
+	if got := testproc.Leftovers(name); len(got) != 4 {
 		t.Fatalf("after SIGKILL expected shm, 2 sems and lock, found %v", got)
 	}
 	r, err := NewReader(name, BufferConfig{PayloadSize: 4096})
@@ -192,8 +192,8 @@ func TestCrash_StaleCleanupOnlyThatName(t *testing.T) {
 	if os.SameFile(before, after) {
 		t.Error("stale segment reused instead of replaced")
 	}
-	if len(leftovers(other)) != 4 || !o.WriterConnected() && o.v.load(offReaderPID) == 0 {
-		t.Errorf("other buffer disturbed: %v", leftovers(other))
+	if len(testproc.Leftovers(other)) != 4 || !o.WriterConnected() && o.v.load(offReaderPID) == 0 {
+		t.Errorf("other buffer disturbed: %v", testproc.Leftovers(other))
 	}
 	r.Close()
 }

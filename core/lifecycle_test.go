@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/testproc"
 )
 
 func TestMetadata_WriteOnce(t *testing.T) {
@@ -355,8 +357,8 @@ func TestReader_FrameOutlivesClose(t *testing.T) {
 	if string(f.Data()) != "held" {
 		t.Fatal("frame data changed after Close")
 	}
-	if len(leftovers(name)) > 1 { // only the writer lock may remain
-		t.Fatalf("objects left after Close: %v", leftovers(name))
+	if len(testproc.Leftovers(name)) > 1 { // only the writer lock may remain
+		t.Fatalf("objects left after Close: %v", testproc.Leftovers(name))
 	}
 	f.Release()
 	f.Release()

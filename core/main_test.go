@@ -2,11 +2,7 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,42 +16,19 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var nameSeq atomic.Int64
-
 // testName returns a buffer name unique to this test and process, and
 // fails the test if any object of that name is left behind at the end.
 func testName(t testing.TB) string {
 	t.Helper()
-	base := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
-	if len(base) > 60 {
-		base = base[:60]
-	}
-	name := fmt.Sprintf("zbt-%s-%d-%d", base, os.Getpid(), nameSeq.Add(1))
+	name := testproc.Name(t, "zbt", 60)
 	t.Cleanup(func() {
 		time.Sleep(time.Millisecond)
-		for _, p := range leftovers(name) {
+		for _, p := range testproc.Leftovers(name) {
 			t.Errorf("left behind: %s", p)
 			_ = os.Remove(p)
 		}
 	})
 	return name
-}
-
-// leftovers lists every object of name that still exists.
-func leftovers(name string) []string {
-	var out []string
-	for _, p := range []string{
-		"/dev/shm/" + name,
-		"/dev/shm/sem.sem-w-" + name,
-		"/dev/shm/sem.sem-r-" + name,
-		filepath.Join("/tmp/zerobuffer", name+".lock"),
-		filepath.Join("/tmp/zerobuffer/writer", name+".lock"),
-	} {
-		if _, err := os.Lstat(p); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // ctxT returns a context that ends with the test or after d.

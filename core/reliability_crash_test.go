@@ -398,11 +398,11 @@ func TestCrash_C8_StaleObjects(t *testing.T) {
 		t.Error("objects of other names were touched")
 	}
 	r.Close()
-	if l := leftovers(name); len(l) != 0 {
+	if l := testproc.Leftovers(name); len(l) != 0 {
 		t.Errorf("after Close: %v", l)
 	}
-	if len(leftovers(staleOther)) != 4 {
-		t.Errorf("stale objects of another name removed: %v", leftovers(staleOther))
+	if len(testproc.Leftovers(staleOther)) != 4 {
+		t.Errorf("stale objects of another name removed: %v", testproc.Leftovers(staleOther))
 	}
 }
 

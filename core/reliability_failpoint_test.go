@@ -135,7 +135,7 @@ func TestCrash_C9_CrashMidInitialisation(t *testing.T) {
 			t.Cleanup(func() { reclaim(name) })
 			p := startFailpoint(t, point, 1, "rel-init-reader", name)
 			expectKilled(t, p, point)
-			t.Logf("left by the crash: %v", leftovers(name))
+			t.Logf("left by the crash: %v", testproc.Leftovers(name))
 			ino := inode(t, "/dev/shm/"+name)
 			start := time.Now()
 			w, err := NewWriter(name, fastPeer)

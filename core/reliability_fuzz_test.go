@@ -19,6 +19,7 @@ import (
 
 	"github.com/zerobuffer/zerobuffer-go/internal/hostile"
 	"github.com/zerobuffer/zerobuffer-go/internal/layout"
+	"github.com/zerobuffer/zerobuffer-go/internal/testproc"
 	"github.com/zerobuffer/zerobuffer-go/platform"
 )
 
@@ -103,7 +104,7 @@ func FuzzRingModel(f *testing.F) {
 		}
 		defer func() {
 			r.Close()
-			for _, p := range leftovers(name) {
+			for _, p := range testproc.Leftovers(name) {
 				os.Remove(p)
 				t.Errorf("left behind: %s", p)
 			}

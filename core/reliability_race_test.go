@@ -100,7 +100,7 @@ func TestCrash_C10_ReadersRace(t *testing.T) {
 				wins[w]++
 				procs[w].Send("close")
 				procs[w].Expect("closed", 10*time.Second)
-				if l := leftovers(name); len(l) != 0 {
+				if l := testproc.Leftovers(name); len(l) != 0 {
 					t.Fatalf("iteration %d: after the winner's Close: %v", iter, l)
 				}
 			}

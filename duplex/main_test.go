@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +21,6 @@ func TestMain(m *testing.M) {
 	testproc.Main(childRoles)
 	goleak.VerifyTestMain(m)
 }
-
-var nameSeq atomic.Int64
 
 // Buffer sizes of the tests: small, as the issue asks.
 const (
@@ -44,17 +39,13 @@ func bufCfg(payload int) core.BufferConfig {
 // clean shutdown must remove everything.
 func testChannel(t testing.TB, crashed *bool) string {
 	t.Helper()
-	base := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
-	if len(base) > 50 {
-		base = base[:50]
-	}
-	name := fmt.Sprintf("zbd-%s-%d-%d", base, os.Getpid(), nameSeq.Add(1))
+	name := testproc.Name(t, "zbd", 50)
 	t.Cleanup(func() {
 		if runtime.GOOS != "linux" {
 			return // elsewhere the objects vanish with their last handle
 		}
 		for _, b := range []string{RequestName(name), ResponseName(name)} {
-			for _, p := range leftovers(b) {
+			for _, p := range testproc.Leftovers(b) {
 				if crashed == nil || !*crashed {
 					t.Errorf("left behind: %s", p)
 				}
@@ -63,23 +54,6 @@ func testChannel(t testing.TB, crashed *bool) string {
 		}
 	})
 	return name
-}
-
-// leftovers lists every object of buffer name that still exists.
-func leftovers(name string) []string {
-	var out []string
-	for _, p := range []string{
-		"/dev/shm/" + name,
-		"/dev/shm/sem.sem-w-" + name,
-		"/dev/shm/sem.sem-r-" + name,
-		filepath.Join("/tmp/zerobuffer", name+".lock"),
-		filepath.Join("/tmp/zerobuffer/writer", name+".lock"),
-	} {
-		if _, err := os.Lstat(p); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // ctxT returns a context that ends with the test or after d.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/core"
+	"github.com/zerobuffer/zerobuffer-go/internal/testproc"
 )
 
 // These tests run server and client in one process: the buffers and the
@@ -52,7 +53,7 @@ func TestRawServer_Lifecycle(t *testing.T) {
 		if err := s.Serve(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Serve: %v, want the ctx error", err)
 		}
-		if len(leftovers(RequestName(name))) != 0 {
+		if len(testproc.Leftovers(RequestName(name))) != 0 {
 			t.Error("the request buffer survived Serve")
 		}
 	})

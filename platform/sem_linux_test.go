@@ -173,7 +173,7 @@ func TestSemaphore_GlibcInterop(t *testing.T) {
 	}
 	out := bufio.NewScanner(pipe)
 	out.Scan() // "waiting"
-	for deadline := time.Now().Add(2 * time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
 	if s.Waiters() != 1 {
@@ -194,8 +194,10 @@ func TestSemaphore_GlibcInterop(t *testing.T) {
 	}
 
 	done := make(chan uint32)
-	go func() { done <- s.Wait(5*time.Second, 1, nil) }()
-	for deadline := time.Now().Add(time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
+	// Generous bounds: starting python under a loaded CI machine can take
+	// seconds, and Wait returns as soon as the token arrives.
+	go func() { done <- s.Wait(time.Minute, 1, nil) }()
+	for deadline := time.Now().Add(10 * time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
 	if o, err := exec.Command(py, "-c", glibcScript, name, "post").CombinedOutput(); err != nil {

@@ -19,7 +19,7 @@ import (
 
 // Segment is a POSIX shared-memory object mapped into this process.
 type Segment struct {
-	name string
+	path string // the object name
 	data []byte // exactly what mmap returned, kept for munmap
 }
 
@@ -84,26 +84,7 @@ func mapShm(fd int, path string, size int, writable bool) (*Segment, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "mmap", Path: path, Err: err}
 	}
-	return &Segment{name: path, data: data}, nil
-}
-
-// Bytes returns the whole mapping. The slice is valid until [Segment.Close].
-func (s *Segment) Bytes() []byte { return s.data }
-
-// Path returns the object name the segment was opened by.
-func (s *Segment) Path() string { return s.name }
-
-// Close unmaps the segment. It does not unlink it.
-func (s *Segment) Close() error {
-	if s.data == nil {
-		return nil
-	}
-	err := unix.Munmap(s.data)
-	s.data = nil
-	if err != nil {
-		return os.NewSyscallError("munmap", err)
-	}
-	return nil
+	return &Segment{path: path, data: data}, nil
 }
 
 // StillLinked reports whether the name still exists. macOS gives shared
@@ -111,7 +92,7 @@ func (s *Segment) Close() error {
 // a replacement of the object under the same name by a new reader is not
 // detected here; the callers' lock and PID checks cover that case.
 func (s *Segment) StillLinked() bool {
-	fd, err := shmOpen(s.name, unix.O_RDONLY, 0)
+	fd, err := shmOpen(s.path, unix.O_RDONLY, 0)
 	if err != nil {
 		return errors.Is(err, unix.EACCES)
 	}

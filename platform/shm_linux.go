@@ -105,25 +105,6 @@ func mapFD(fd int, path string, writable bool) (*Segment, error) {
 	return &Segment{path: path, data: data, dev: uint64(st.Dev), ino: uint64(st.Ino)}, nil
 }
 
-// Bytes returns the whole mapping. The slice is valid until [Segment.Close].
-func (s *Segment) Bytes() []byte { return s.data }
-
-// Path returns the path the segment was opened from.
-func (s *Segment) Path() string { return s.path }
-
-// Close unmaps the segment. It does not unlink it.
-func (s *Segment) Close() error {
-	if s.data == nil {
-		return nil
-	}
-	err := unix.Munmap(s.data)
-	s.data = nil
-	if err != nil {
-		return os.NewSyscallError("munmap", err)
-	}
-	return nil
-}
-
 // StillLinked reports whether the segment's path still names the object
 // that was mapped (same device and inode). It is false once a new reader
 // replaced the buffer or the owner unlinked it.
