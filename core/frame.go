@@ -57,7 +57,8 @@ func (f *Frame) Release() error {
 	return nil
 }
 
-// frameFIFO is a growable ring of frames in read order.
+// frameFIFO is a growable ring of frames in read order. Its capacity is
+// a power of two, so indices wrap with a mask.
 type frameFIFO struct {
 	buf        []*Frame
 	head, size int
@@ -74,14 +75,14 @@ func (q *frameFIFO) push(f *Frame) {
 		}
 		q.buf, q.head = nb, 0
 	}
-	q.buf[(q.head+q.size)%len(q.buf)] = f
+	q.buf[(q.head+q.size)&(len(q.buf)-1)] = f
 	q.size++
 }
 
 func (q *frameFIFO) pop() *Frame {
 	f := q.buf[q.head]
 	q.buf[q.head] = nil
-	q.head = (q.head + 1) % len(q.buf)
+	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.size--
 	return f
 }

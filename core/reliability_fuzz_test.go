@@ -141,8 +141,11 @@ func FuzzRingModel(f *testing.F) {
 				} else if !m.poked {
 					t.Fatalf("Flush: %v", err)
 				}
-			case 5, 6:
+			case 5:
 				m.read(t, r, done)
+			case 6:
+				limit, _ := o.next()
+				m.readBatch(t, r, done, int(limit%4))
 			case 7:
 				if len(m.held) > 0 {
 					i := o.u16() % len(m.held)
@@ -269,6 +272,64 @@ func (m *ringModel) read(t *testing.T, r *Reader, ctx context.Context) {
 	m.published = m.published[1:]
 	m.held = append(m.held, f)
 	m.heldSeq = append(m.heldSeq, want)
+}
+
+// readBatch performs one non-blocking ReadBatch of at most limit frames
+// (0: all) and checks every frame it delivers.
+func (m *ringModel) readBatch(t *testing.T, r *Reader, ctx context.Context, limit int) {
+	var got []modelFrame
+	n, err := r.ReadBatch(ctx, limit, func(data []byte, seq uint64) error {
+		if len(data) < 1 || len(data) > m.p-layout.HeaderSize {
+			t.Fatalf("batch frame of %d bytes from a %d-byte ring", len(data), m.p)
+		}
+		if !m.poked && checkPattern(data, seq) >= 0 {
+			t.Fatalf("batch frame seq %d: pattern broken at %d", seq, checkPattern(data, seq))
+		}
+		got = append(got, modelFrame{seq: seq, n: len(data)})
+		return nil
+	})
+	if n != len(got) {
+		t.Fatalf("ReadBatch reported %d frames, delivered %d", n, len(got))
+	}
+	if m.sticky != nil {
+		if n != 0 || !errors.Is(err, m.sticky) {
+			t.Fatalf("after %v ReadBatch returned %d, %v: corruption not sticky", m.sticky, n, err)
+		}
+		return
+	}
+	if m.poked {
+		switch {
+		case err == nil:
+			m.published = m.published[min(n, len(m.published)):]
+		case errors.Is(err, ErrCorrupt):
+			m.sticky = ErrCorrupt
+		case errors.Is(err, ErrSequence):
+			m.sticky = ErrSequence
+		case errors.Is(err, context.Canceled), errors.Is(err, io.EOF), errors.Is(err, ErrZeroBuffer):
+		default:
+			t.Fatalf("batch read after damage: %v", err)
+		}
+		return
+	}
+	if len(m.published) == 0 {
+		if n != 0 || !errors.Is(err, context.Canceled) {
+			t.Fatalf("batch read with nothing published: %d, %v, want context.Canceled", n, err)
+		}
+		return
+	}
+	want := len(m.published)
+	if limit > 0 {
+		want = min(want, limit)
+	}
+	if err != nil || n != want {
+		t.Fatalf("ReadBatch(limit %d) = %d, %v; model has %d published", limit, n, err, len(m.published))
+	}
+	for i, g := range got {
+		if g != m.published[i] {
+			t.Fatalf("batch frame %d is seq %d (%d bytes), want seq %d (%d bytes)", i, g.seq, g.n, m.published[i].seq, m.published[i].n)
+		}
+	}
+	m.published = m.published[n:]
 }
 
 // release releases held frame i, after checking that the writer has not
