@@ -14,7 +14,7 @@ import (
 const (
 	TransportZBCopy     = "zb-copy"     // zerobuffer, Writer.WriteFrame (copy path)
 	TransportZBZeroCopy = "zb-zerocopy" // zerobuffer, Writer.Reserve + Commit
-	TransportZBBatch    = "zb-batch"    // zerobuffer, Writer.AppendFrame + Flush
+	TransportZBBatch    = "zb-batch"    // zerobuffer, Writer.AppendFrame + Flush, Reader.ReadBatch
 	TransportChan       = "chan"        // in-process Go channel (the reference)
 	TransportPipe       = "pipe"        // os.Pipe between two processes
 	TransportUDS        = "uds"         // Unix domain stream socket

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -20,7 +21,8 @@ import (
 // buffers: requests to the child, replies back to a reader in the
 // parent. Every path writes the full message once: WriteFrame copies a
 // stamped buffer, Reserve/Commit fills the reserved slot from the
-// template, AppendFrame copies and Flush publishes a batch.
+// template, AppendFrame copies and Flush publishes a batch, which the child drains
+// with ReadBatch.
 
 const zbMetadataSize = 64
 
@@ -86,7 +88,7 @@ func zbSender(ctx context.Context, w *core.Writer, mode string, m *message) (sen
 func zbThroughput(ctx context.Context, mode string, size int, d time.Duration) (sideResult, sideResult, error) {
 	name := zbName("tp")
 	defer removeBuffer(name)
-	p, err := startPeer(job{Role: "zb-recv", Name: name, Size: size, Ring: ringBytes(size), Duration: d})
+	p, err := startPeer(job{Role: "zb-recv", Name: name, Size: size, Ring: ringBytes(size), Duration: d, Mode: mode})
 	if err != nil {
 		return sideResult{}, sideResult{}, err
 	}
@@ -147,7 +149,34 @@ func zbRecvChild(_ context.Context, j job, ready func(string) error) (sideResult
 		return sideResult{}, err
 	}
 	m := newMessage(j.Size)
+	if j.Mode == TransportZBBatch {
+		return recvBatches(ctx, r, m, j.Size)
+	}
 	return recvLoop(j.Size, func(seq uint64) error { return readVerified(ctx, r, m, seq) })
+}
+
+// recvBatches is the receiving side of the batch path: ReadBatch, one
+// lock per batch, verifying every message as the other paths do.
+func recvBatches(ctx context.Context, r *core.Reader, m *message, size int) (sideResult, error) {
+	t := newRecvTimer(size)
+	var next uint64 = 1
+	check := func(data []byte, seq uint64) error {
+		if seq != next {
+			return fmt.Errorf("bench: frame sequence %d, want %d", seq, next)
+		}
+		next++
+		t.tick()
+		return m.verify(data, seq)
+	}
+	for {
+		_, err := r.ReadBatch(ctx, 0, check)
+		if errors.Is(err, io.EOF) {
+			return t.result(), nil
+		}
+		if err != nil {
+			return t.result(), err
+		}
+	}
 }
 
 // zbRTT measures ping-pong round trips with a child echo server.

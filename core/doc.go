@@ -6,7 +6,9 @@
 //
 // The [Reader] owns a buffer: [NewReader] creates it, [Reader.ReadFrame]
 // hands out [Frame] values that point straight into shared memory, and
-// [Frame.Release] gives their space back. The [Writer] connects to an
+// [Frame.Release] gives their space back; [Reader.ReadBatch] hands every
+// committed frame to a callback under one lock, the cheapest way to drain
+// small frames. The [Writer] connects to an
 // existing buffer with [NewWriter] and sends frames with
 // [Writer.WriteFrame] (one copy), [Writer.Reserve]/[Writer.Commit] (build
 // the frame in place, no copy) or [Writer.AppendFrame]/[Writer.Flush]

@@ -102,3 +102,29 @@ func ExampleWriter_AppendFrame() {
 	fmt.Println()
 	// Output: abc
 }
+
+func ExampleReader_ReadBatch() {
+	name := fmt.Sprintf("zb-example-readbatch-%d", os.Getpid())
+	r, _ := core.NewReader(name, core.BufferConfig{PayloadSize: 4096})
+	defer r.Close()
+	w, _ := core.NewWriter(name)
+
+	ctx := context.Background()
+	for _, word := range []string{"one", "two", "three"} {
+		_ = w.AppendFrame(ctx, []byte(word))
+	}
+	_ = w.Close() // publishes the batch; the reader drains it, then io.EOF
+
+	for {
+		n, err := r.ReadBatch(ctx, 0, func(data []byte, seq uint64) error {
+			fmt.Printf("%d:%s ", seq, data) // data is valid only inside the callback
+			return nil
+		})
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Printf("(batch of %d) ", n)
+	}
+	// Output: 1:one 2:two 3:three (batch of 3) EOF
+}
