@@ -17,6 +17,7 @@ var (
 	errBadByte   = errors.New("reserved byte 0xc1")
 	errTooDeep   = fmt.Errorf("nesting deeper than %d", MaxDepth)
 	errTooMany   = errors.New("declared element count exceeds the bytes left")
+	errExtBody   = errors.New("extension body read as MessagePack")
 )
 
 // check walks the single MessagePack value that must fill b without
@@ -25,9 +26,13 @@ var (
 // or which has trailing bytes. It runs before the reflection decoder so
 // that a hostile frame cannot make it allocate more than a small multiple
 // of the frame's size (the decoder sizes slices from declared counts) or
-// recurse without bound. stack is scratch space, returned for reuse.
-func check(b []byte, stack []uint64) ([]uint64, error) {
-	stack = stack[:0]
+// recurse without bound. The bodies of extension values are opaque to the
+// walk; their [start, end) ranges are appended to exts so that
+// [frameReader] can refuse a decoder that reads one as MessagePack (the
+// library does that where a Go map is expected), which would take it off
+// the walked path. stack and exts are scratch space, returned for reuse.
+func check(b []byte, stack []uint64, exts []int) ([]uint64, []int, error) {
+	stack, exts = stack[:0], exts[:0]
 	left := uint64(1) // values still to read at the current level
 	owed := uint64(1) // values still to read at all levels
 	i := 0
@@ -35,15 +40,15 @@ func check(b []byte, stack []uint64) ([]uint64, error) {
 		for left == 0 {
 			if len(stack) == 0 {
 				if i != len(b) {
-					return stack, fmt.Errorf("%d trailing bytes", len(b)-i)
+					return stack, exts, fmt.Errorf("%d trailing bytes", len(b)-i)
 				}
-				return stack, nil
+				return stack, exts, nil
 			}
 			left = stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 		}
 		if i >= len(b) {
-			return stack, errTruncated
+			return stack, exts, errTruncated
 		}
 		left--
 		owed--
@@ -61,11 +66,11 @@ func check(b []byte, stack []uint64) ([]uint64, error) {
 		case c <= 0xbf:
 			skip = uint64(c & 0x1f)
 		case c == 0xc1:
-			return stack, errBadByte
+			return stack, exts, errBadByte
 		default:
 			n, lenBytes, extra, isMap, isArray := sizeOf(c)
 			if len(b)-i < lenBytes {
-				return stack, errTruncated
+				return stack, exts, errTruncated
 			}
 			var v uint64
 			switch lenBytes {
@@ -90,7 +95,10 @@ func check(b []byte, stack []uint64) ([]uint64, error) {
 		}
 		rest := uint64(len(b) - i)
 		if skip > rest {
-			return stack, errTruncated
+			return stack, exts, errTruncated
+		}
+		if isExt(c) { // body: after the type byte, skip-1 bytes
+			exts = append(exts, i+1, i+int(skip))
 		}
 		i += int(skip)
 		if container && items > 0 {
@@ -98,16 +106,20 @@ func check(b []byte, stack []uint64) ([]uint64, error) {
 			// the bytes left (less those already owed) is a lie.
 			owed += items
 			if owed > uint64(len(b)-i) {
-				return stack, errTooMany
+				return stack, exts, errTooMany
 			}
 			if len(stack) >= MaxDepth {
-				return stack, errTooDeep
+				return stack, exts, errTooDeep
 			}
 			stack = append(stack, left)
 			left = items
 		}
 	}
 }
+
+// isExt reports whether c starts an extension value (fixext1..16 or
+// ext8/16/32).
+func isExt(c byte) bool { return (c >= 0xd4 && c <= 0xd8) || (c >= 0xc7 && c <= 0xc9) }
 
 // sizeOf describes the type bytes 0xc4..0xdf: n is the fixed payload size
 // for types without a length field; lenBytes is the width of the length

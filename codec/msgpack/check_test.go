@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	vmsgpack "github.com/vmihailenco/msgpack/v5"
 
@@ -78,7 +79,10 @@ func TestCheck_AcceptsLibraryEncodings(t *testing.T) {
 // slice from an array32 header (about 2 GiB for this one) before it
 // notices the frame is short.
 func TestCheck_RefusesAllocationBombs(t *testing.T) {
-	type floats struct{ V []float64 }
+	type floats struct {
+		V []float64
+		M map[string][]any
+	}
 	c := msgpack.New[floats]()
 	bombs := map[string][]byte{
 		"array32 of floats": {0x81, 0xa1, 'V', 0xdd, 0x0f, 0xff, 0xff, 0xff, 0xcb},
@@ -87,6 +91,13 @@ func TestCheck_RefusesAllocationBombs(t *testing.T) {
 		"str32 key":         {0x81, 0xdb, 0x7f, 0, 0, 0},
 		"ext32":             {0x81, 0xa1, 'V', 0xc9, 0x7f, 0, 0, 0, 1},
 		"nested counts":     append([]byte{0x81, 0xa1, 'V', 0xdc, 0xff, 0xff}, bytes.Repeat([]byte{0x9f}, 64)...),
+		// A fixext4 where the library expects a map: it skips the
+		// extension header and reads the body as MessagePack, meeting
+		// an array32 header the walk saw as opaque data (found by
+		// FuzzDecode, 60 GiB requested).
+		// The walk sees {"M": ext, -1: -1, -1: nil}; the library reads
+		// {"M": {"": [268M elements]}}.
+		"extension read as a map": {0x83, 0xa1, 'M', 0xd6, 0x30, 0x81, 0xa0, 0xdd, 0x0f, 0xff, 0xff, 0xff, 0xc0},
 	}
 	for name, b := range bombs {
 		t.Run(name, func(t *testing.T) {
@@ -97,6 +108,7 @@ func TestCheck_RefusesAllocationBombs(t *testing.T) {
 			if !errors.Is(err, codec.ErrInvalid) {
 				t.Fatalf("Decode = %v, want ErrInvalid", err)
 			}
+			t.Log(err)
 			if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
 				t.Fatalf("Decode of a %d-byte frame allocated %d bytes", len(b), grew)
 			}
@@ -137,6 +149,42 @@ func TestCheck_Malformed(t *testing.T) {
 	} {
 		if _, err := c.Decode(b); !errors.Is(err, codec.ErrInvalid) {
 			t.Fatalf("%s: %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+// Extension values the library reads as bytes still decode: time.Time in
+// all three timestamp sizes, including nanoseconds whose first byte looks
+// like a map header.
+func TestCheck_TimeExtensions(t *testing.T) {
+	type stamped struct {
+		At    time.Time
+		Times []time.Time
+		Tags  map[string]string
+	}
+	c := msgpack.New[stamped]()
+	v := stamped{
+		At:   time.Unix(1<<31+5, 0).UTC(), // timestamp32, first byte 0x80
+		Tags: map[string]string{"k": "v"},
+	}
+	for ns := int64(0); ns < 1e9; ns += 10_309_278 {
+		v.Times = append(v.Times, time.Unix(1_700_000_000, ns).UTC())
+	}
+	v.Times = append(v.Times, time.Unix(1<<40, 7).UTC()) // timestamp96
+	b, err := codec.Marshal[stamped](c, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.At.Equal(v.At) || len(got.Times) != len(v.Times) || got.Tags["k"] != "v" {
+		t.Fatalf("round trip: %+v", got)
+	}
+	for i := range v.Times {
+		if !got.Times[i].Equal(v.Times[i]) {
+			t.Fatalf("time %d: %v, want %v", i, got.Times[i], v.Times[i])
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package msgpack
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -161,10 +160,11 @@ func (c *Codec[T]) putEnc(s *encState[T]) {
 }
 
 type decState[T any] struct {
-	r     bytes.Reader
+	r     frameReader
 	dec   *vmsgpack.Decoder
 	v     *T
 	stack []uint64 // scratch for check
+	exts  []int    // scratch for check
 }
 
 func (c *Codec[T]) newDecState() *decState[T] {
@@ -182,7 +182,12 @@ func (c *Codec[T]) newDecState() *decState[T] {
 // peer data. Before decoding, the frame is walked once to refuse declared
 // lengths and counts that exceed the frame, and nesting deeper than
 // [MaxDepth], so a hostile frame cannot make Decode allocate far more than
-// its own size or overflow the stack.
+// its own size or overflow the stack. For the same reason the reflection
+// decoder may not decode an extension body as MessagePack (the library
+// does that for extension values where a Go map is expected, and for
+// types registered with a CustomDecoder); such frames fail with
+// ErrInvalid. Extension bodies it reads as bytes, such as time.Time, are
+// fine.
 func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 	s := c.decPool.Get().(*decState[T])
 	defer func() {
@@ -190,10 +195,10 @@ func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 			v, err = *new(T), fmt.Errorf("%w: msgpack: %v", codec.ErrInvalid, r)
 		}
 		*s.v = *new(T) // the next Decode starts from a zero value
-		s.r.Reset(nil)
+		s.r.reset(nil, nil)
 		c.decPool.Put(s)
 	}()
-	if s.stack, err = check(frame, s.stack); err != nil {
+	if s.stack, s.exts, err = check(frame, s.stack, s.exts); err != nil {
 		return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
 	}
 	var rest int
@@ -202,7 +207,7 @@ func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 		tail, err = any(s.v).(Unmarshaler).UnmarshalMsg(frame)
 		rest = len(tail)
 	} else {
-		s.r.Reset(frame)
+		s.r.reset(frame, s.exts)
 		err = s.dec.Decode(s.v)
 		rest = s.r.Len()
 	}
