@@ -14,7 +14,7 @@ import (
 const (
 	TransportZBCopy     = "zb-copy"     // zerobuffer, Writer.WriteFrame (copy path)
 	TransportZBZeroCopy = "zb-zerocopy" // zerobuffer, Writer.Reserve + Commit
-	TransportZBBatch    = "zb-batch"    // zerobuffer, Writer.AppendFrame + Flush, Reader.ReadBatch
+	TransportZBBatch    = "zb-batch"    // zerobuffer, Writer.WriteFrames, Reader.ReadBatch
 	TransportChan       = "chan"        // in-process Go channel (the reference)
 	TransportPipe       = "pipe"        // os.Pipe between two processes
 	TransportUDS        = "uds"         // Unix domain stream socket
@@ -133,6 +133,6 @@ func ringBytes(size int) int { return int(roundUp64(uint64(max(4<<20, 8*(size+16
 // at 4096; the Go channel reference gets the same capacity.
 func ringCapacity(size int) int { return min(4096, max(1, ringBytes(size)/(size+16))) }
 
-// batchLen is how many frames zb-batch appends before each Flush: up to
+// batchLen is how many frames zb-batch passes to each WriteFrames: up to
 // 64, and no more than an eighth of the ring.
 func batchLen(size int) int { return min(64, max(1, ringBytes(size)/8/(size+16))) }

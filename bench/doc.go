@@ -1,6 +1,6 @@
 // Package bench is the cross-process benchmark harness of `zerobuffer
 // bench`: it measures zerobuffer's three write paths (copy WriteFrame,
-// zero-copy Reserve/Commit, batch AppendFrame+Flush) side by side with the
+// zero-copy Reserve/Commit, batch WriteFrames + ReadBatch) side by side with the
 // transports a user would otherwise pick — an in-process Go channel (the
 // reference a "drop-in for Go channels" is judged against), os.Pipe, a
 // Unix domain socket and TCP over 127.0.0.1 — and with the machine's own

@@ -21,8 +21,8 @@ import (
 // buffers: requests to the child, replies back to a reader in the
 // parent. Every path writes the full message once: WriteFrame copies a
 // stamped buffer, Reserve/Commit fills the reserved slot from the
-// template, AppendFrame copies and Flush publishes a batch, which the child drains
-// with ReadBatch.
+// template, WriteFrames copies and publishes a batch, which the child drains with
+// ReadBatch.
 
 const zbMetadataSize = 64
 
@@ -70,16 +70,23 @@ func zbSender(ctx context.Context, w *core.Writer, mode string, m *message) (sen
 		}, func() error { return nil }, nil
 	case TransportZBBatch:
 		k := uint64(batchLen(size))
+		bufs := make([][]byte, k)
+		for i := range bufs {
+			bufs[i] = slices.Clone(m.tmpl)
+		}
+		var n uint64
+		flush := func() error {
+			_, err := w.WriteFrames(ctx, bufs[:n])
+			n = 0
+			return err
+		}
 		return func(seq uint64) error {
-			stamp(buf, seq)
-			if err := w.AppendFrame(ctx, buf); err != nil {
-				return err
-			}
-			if seq%k == 0 {
-				return w.Flush()
+			stamp(bufs[n], seq)
+			if n++; n == k {
+				return flush()
 			}
 			return nil
-		}, w.Flush, nil
+		}, flush, nil
 	}
 	return nil, nil, fmt.Errorf("bench: unknown zerobuffer path %q", mode)
 }

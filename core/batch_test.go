@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -218,5 +219,109 @@ func TestReadBatch_ZeroAllocs(t *testing.T) {
 	})
 	if n != 0 && !raceEnabled {
 		t.Errorf("8 x AppendFrame + Flush + ReadBatch: %v allocs, want 0", n)
+	}
+}
+
+func TestWriteFrames_RoundTrip(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 4096) // small: batches wait for space and wrap
+	w := mustWriter(t, name)
+	ctx := ctxT(t, 20*time.Second)
+	const total = 3000
+	done := make(chan error, 1)
+	go func() {
+		var batch [][]byte
+		for seq := uint64(1); seq <= total; seq++ {
+			batch = append(batch, frameOf(seq))
+			if len(batch) == int(seq%13)+1 || seq == total {
+				if n, err := w.WriteFrames(ctx, batch); n != len(batch) || err != nil {
+					done <- fmt.Errorf("WriteFrames = %d, %v", n, err)
+					return
+				}
+				batch = batch[:0]
+			}
+		}
+		done <- w.Close()
+	}()
+	var next uint64 = 1
+	for {
+		_, err := r.ReadBatch(ctx, 0, func(data []byte, seq uint64) error {
+			if seq != next || !bytes.Equal(data, frameOf(seq)) {
+				t.Fatalf("frame %d (%d bytes), want %d", seq, len(data), next)
+			}
+			next++
+			return nil
+		})
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if next != total+1 {
+		t.Fatalf("got %d frames, want %d", next-1, total)
+	}
+	atRest(t, r)
+}
+
+// On an error WriteFrames reports how many frames it wrote, and those are
+// published: an invalid frame in the middle, and a full ring with a
+// cancelled ctx.
+func TestWriteFrames_PartialOnError(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 1024)
+	w := mustWriter(t, name)
+	ctx := ctxT(t, 10*time.Second)
+	n, err := w.WriteFrames(ctx, [][]byte{frameOf(1), frameOf(2), {}, frameOf(4)})
+	if n != 2 || !errors.Is(err, ErrInvalidFrameSize) {
+		t.Fatalf("empty third frame: %d, %v", n, err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	big := make([]byte, 300)
+	n, err = w.WriteFrames(cancelled, [][]byte{big, big, big, big})
+	if n == 0 || n == 4 || !errors.Is(err, ErrBufferFull) {
+		t.Fatalf("full ring: %d, %v", n, err)
+	}
+	got := 0
+	for {
+		k, err := r.ReadBatch(cancelled, 0, func([]byte, uint64) error { return nil })
+		got += k
+		if err != nil {
+			break
+		}
+	}
+	if got != 2+n {
+		t.Fatalf("reader got %d frames, want %d", got, 2+n)
+	}
+	if n, err := w.WriteFrames(ctx, nil); n != 0 || err != nil {
+		t.Fatalf("no frames: %d, %v", n, err)
+	}
+}
+
+func TestWriteFrames_ZeroAllocs(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 1<<20)
+	w := mustWriter(t, name)
+	ctx := context.Background()
+	frames := make([][]byte, 8)
+	for i := range frames {
+		frames[i] = make([]byte, 64)
+	}
+	fn := func([]byte, uint64) error { return nil }
+	n := testing.AllocsPerRun(1000, func() {
+		if n, err := w.WriteFrames(ctx, frames); n != 8 || err != nil {
+			t.Fatalf("WriteFrames = %d, %v", n, err)
+		}
+		if n, err := r.ReadBatch(ctx, 0, fn); n != 8 || err != nil {
+			t.Fatalf("ReadBatch = %d, %v", n, err)
+		}
+	})
+	if n != 0 {
+		t.Errorf("WriteFrames + ReadBatch of 8 frames: %v allocs, want 0", n)
 	}
 }

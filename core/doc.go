@@ -11,8 +11,9 @@
 // small frames. The [Writer] connects to an
 // existing buffer with [NewWriter] and sends frames with
 // [Writer.WriteFrame] (one copy), [Writer.Reserve]/[Writer.Commit] (build
-// the frame in place, no copy) or [Writer.AppendFrame]/[Writer.Flush]
-// (many frames, one publication).
+// the frame in place, no copy), [Writer.WriteFrames] (many frames, one
+// lock and one publication) or [Writer.AppendFrame]/[Writer.Flush] (the
+// same, a frame at a time).
 //
 // Stream semantics follow Go channels: after [Writer.Close] the reader
 // drains every committed frame and then gets io.EOF. A peer that dies is

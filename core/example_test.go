@@ -128,3 +128,23 @@ func ExampleReader_ReadBatch() {
 	}
 	// Output: 1:one 2:two 3:three (batch of 3) EOF
 }
+
+func ExampleWriter_WriteFrames() {
+	name := fmt.Sprintf("zb-example-writeframes-%d", os.Getpid())
+	r, _ := core.NewReader(name, core.BufferConfig{PayloadSize: 4096})
+	defer r.Close()
+	w, _ := core.NewWriter(name)
+	defer w.Close()
+
+	ctx := context.Background()
+	n, err := w.WriteFrames(ctx, [][]byte{[]byte("x"), []byte("y"), []byte("z")}) // one post of +3
+	fmt.Println(n, err)
+	_, _ = r.ReadBatch(ctx, 0, func(data []byte, _ uint64) error {
+		fmt.Printf("%s", data)
+		return nil
+	})
+	fmt.Println()
+	// Output:
+	// 3 <nil>
+	// xyz
+}

@@ -166,9 +166,10 @@ func (f *foreignPeer) writeAll(t *testing.T, count int, sizes func() int) {
 }
 
 // TestForeign_ReaderWithFastWriter: the library's writer, per frame and
-// batched, feeding a spec-literal reader.
+// batched (AppendFrame/Flush and WriteFrames), feeding a spec-literal
+// reader.
 func TestForeign_ReaderWithFastWriter(t *testing.T) {
-	for _, mode := range []string{"copy", "batch"} {
+	for _, mode := range []string{"copy", "batch", "frames"} {
 		t.Run(mode, func(t *testing.T) {
 			count := foreignCount(t)
 			name := testName(t)
@@ -178,10 +179,16 @@ func TestForeign_ReaderWithFastWriter(t *testing.T) {
 			go func() {
 				next := frameSizes(5, 3000)
 				ctx := context.Background()
+				var pending [][]byte
 				for seq := uint64(1); seq <= uint64(count); seq++ {
 					b := patternOf(seq, next())
 					var err error
-					if mode == "batch" {
+					if mode == "frames" {
+						if pending = append(pending, b); len(pending) == int(seq%16)+1 || seq == uint64(count) {
+							_, err = w.WriteFrames(ctx, pending)
+							pending = pending[:0]
+						}
+					} else if mode == "batch" {
 						err = w.AppendFrame(ctx, b)
 						if err == nil && seq%7 == 0 {
 							err = w.Flush()
@@ -202,33 +209,53 @@ func TestForeign_ReaderWithFastWriter(t *testing.T) {
 }
 
 // TestForeign_WriterWithFastReader: a spec-literal writer (with its
-// 1..15-byte tails) feeding the library's reader, which batches its
-// releases; a blocked foreign writer must still be served.
+// 1..15-byte tails) feeding the library's reader, through ReadFrame and
+// through ReadBatch, which batch their releases; a blocked foreign writer
+// must still be served.
 func TestForeign_WriterWithFastReader(t *testing.T) {
-	count := foreignCount(t)
-	name := testName(t)
-	r := mustReader(t, name, 0, 64<<10)
-	f := openForeign(t, name)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.writeAll(t, count, frameSizes(9, 3000))
-	}()
-	next := frameSizes(9, 3000)
-	ctx := ctxT(t, 5*time.Minute)
-	for seq := uint64(1); seq <= uint64(count); seq++ {
-		fr, err := r.ReadFrame(ctx)
-		if err != nil {
-			t.Fatalf("frame %d: %v", seq, err)
-		}
-		if fr.Sequence() != seq || !bytes.Equal(fr.Data(), patternOf(seq, next())) {
-			t.Fatalf("frame %d: seq %d len %d", seq, fr.Sequence(), fr.Len())
-		}
-		fr.Release()
+	for _, mode := range []string{"frame", "batch"} {
+		t.Run(mode, func(t *testing.T) {
+			count := foreignCount(t)
+			name := testName(t)
+			r := mustReader(t, name, 0, 64<<10)
+			f := openForeign(t, name)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				f.writeAll(t, count, frameSizes(9, 3000))
+			}()
+			next := frameSizes(9, 3000)
+			ctx := ctxT(t, 5*time.Minute)
+			check := func(data []byte, seq, want uint64) {
+				if seq != want || !bytes.Equal(data, patternOf(seq, next())) {
+					t.Fatalf("frame %d: seq %d len %d", want, seq, len(data))
+				}
+			}
+			for seq := uint64(1); seq <= uint64(count); {
+				if mode == "batch" {
+					_, err := r.ReadBatch(ctx, 0, func(data []byte, s uint64) error {
+						check(data, s, seq)
+						seq++
+						return nil
+					})
+					if err != nil {
+						t.Fatalf("frame %d: %v", seq, err)
+					}
+					continue
+				}
+				fr, err := r.ReadFrame(ctx)
+				if err != nil {
+					t.Fatalf("frame %d: %v", seq, err)
+				}
+				check(fr.Data(), fr.Sequence(), seq)
+				fr.Release()
+				seq++
+			}
+			<-done
+			if _, err := r.ReadFrame(ctx); !errors.Is(err, io.EOF) {
+				t.Fatalf("after the foreign writer detached: %v", err)
+			}
+			assertRestState(t, r)
+		})
 	}
-	<-done
-	if _, err := r.ReadFrame(ctx); !errors.Is(err, io.EOF) {
-		t.Fatalf("after the foreign writer detached: %v", err)
-	}
-	assertRestState(t, r)
 }

@@ -73,8 +73,9 @@ func (o *fuzzOp) u16() int {
 	return int(lo) | int(hi)<<8
 }
 
-// FuzzRingModel: ops are write n (WriteFrame, Reserve/Commit or
-// AppendFrame), flush, read, release i and poke (damage shared memory).
+// FuzzRingModel: ops are write n (WriteFrame, Reserve/Commit,
+// AppendFrame or WriteFrames), flush, read (ReadFrame or ReadBatch),
+// release i and poke (damage shared memory).
 // Every call is non-blocking (its ctx is already cancelled). Until the
 // first poke every result must equal the model; after it only errors of
 // this package or frames inside the ring may come back, and once the
@@ -133,7 +134,7 @@ func FuzzRingModel(f *testing.F) {
 			}
 			switch b % 10 {
 			case 0, 1, 2, 3:
-				m.write(t, w, done, int(b%10)%3, 1+o.u16()%(m.p+16))
+				m.write(t, w, done, int(b%10), 1+o.u16()%(m.p+16))
 			case 4:
 				err := w.Flush()
 				if err == nil {
@@ -172,7 +173,7 @@ func FuzzRingModel(f *testing.F) {
 }
 
 // write performs one write of n bytes by path (0 WriteFrame, 1
-// Reserve/Commit, 2 AppendFrame) and checks the outcome.
+// Reserve/Commit, 2 AppendFrame, 3 WriteFrames) and checks the outcome.
 func (m *ringModel) write(t *testing.T, w *Writer, ctx context.Context, path, n int) {
 	buf := make([]byte, n)
 	pattern(buf, m.next)
@@ -186,8 +187,13 @@ func (m *ringModel) write(t *testing.T, w *Writer, ctx context.Context, path, n 
 			copy(b, buf)
 			err = w.Commit()
 		}
-	default:
+	case 2:
 		err = w.AppendFrame(ctx, buf)
+	default:
+		_, err = w.WriteFrames(ctx, [][]byte{buf})
+		if err != nil { // it publishes what was appended before it gives up
+			m.published, m.pending = append(m.published, m.pending...), nil
+		}
 	}
 	fr := modelFrame{seq: m.next, n: n}
 	switch {
