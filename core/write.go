@@ -84,6 +84,7 @@ func (w *Writer) WriteFrames(ctx context.Context, frames [][]byte) (int, error) 
 		return 0, err
 	}
 	defer w.mu.Unlock()
+	w.touchLocked(frames)
 	for i, p := range frames {
 		buf, err := w.reserveLocked(ctx, len(p))
 		if err != nil {
@@ -368,4 +369,32 @@ func (w *Writer) stopFunc(ctx context.Context) (stop, unregister func() bool) {
 		return ctx.Err() != nil || w.closing.Load() || w.readerGone.Load() || w.v.load(offReaderPID) == 0
 	}
 	return stop, unregister
+}
+
+// touchLocked stores a zero into every whole cache line the frames will
+// occupy, when they fit before the ring's end and in the cached free
+// space. The lines were last read by the reader, so each first store to
+// one waits for the line to come back; one store per line, back to back,
+// lets those waits overlap instead of stalling the copy frame by frame
+// (measured: 1.2-2x the rate of 64-byte batches). The bytes are free space
+// beyond write_pos, which no reader looks at, and the frames overwrite
+// them.
+func (w *Writer) touchLocked(frames [][]byte) {
+	if w.v == nil {
+		return
+	}
+	var total uint64
+	for _, p := range frames {
+		total += layout.HeaderSize + uint64(len(p))
+	}
+	end := w.pos + total
+	if total == 0 || total > w.free || end > w.v.p {
+		return
+	}
+	ring := w.v.ring
+	for off := w.pos &^ 63; off < end; off += 64 {
+		if off >= w.pos {
+			ring[off] = 0
+		}
+	}
 }
