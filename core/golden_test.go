@@ -166,6 +166,25 @@ func TestGolden_GoWriterMatchesCpp(t *testing.T) {
 		readGolden(t, r, []uint64{1, 2, 3}, []int{10, 100, 1000})
 		compareImage(t, r, golden(t, "cpp-golden-basic-drained.shm"))
 	})
+	t.Run("basic-batched", func(t *testing.T) { // WriteFrames leaves the same bytes
+		r := mustReader(t, testName(t), 256, 4096)
+		w := mustWriter(t, r.Name())
+		if err := w.SetMetadata([]byte("golden-metadata")); err != nil {
+			t.Fatal(err)
+		}
+		var frames [][]byte
+		for i, n := range []int{10, 100, 1000} {
+			b := make([]byte, n)
+			pattern(b, uint64(i+1))
+			frames = append(frames, b)
+		}
+		if n, err := w.WriteFrames(context.Background(), frames); n != 3 || err != nil {
+			t.Fatalf("WriteFrames = %d, %v", n, err)
+		}
+		compareImage(t, r, golden(t, "cpp-golden-basic.shm"))
+		readGolden(t, r, []uint64{1, 2, 3}, []int{10, 100, 1000})
+		compareImage(t, r, golden(t, "cpp-golden-basic-drained.shm"))
+	})
 	t.Run("wrap", func(t *testing.T) {
 		r := mustReader(t, testName(t), 256, 4096)
 		w := mustWriter(t, r.Name())

@@ -122,6 +122,12 @@ func (r *Reader) ReadBatch(ctx context.Context, limit int, fn func(data []byte, 
 		if err != nil || n == limit {
 			break
 		}
+		if r.order.len() == 0 { // no frame held elsewhere: no Frame needed
+			var k int
+			k, err = r.drainLocked(limit-n, fn)
+			n += k
+			break
+		}
 		if f = r.nextReadyLocked(); f == nil {
 			break
 		}
@@ -132,20 +138,59 @@ func (r *Reader) ReadBatch(ctx context.Context, limit int, fn func(data []byte, 
 	return n, err
 }
 
+// drainLocked is ReadBatch's loop when no frame is held: it passes each
+// committed frame to fn and credits its space at once, without a Frame.
+// limit <= 0 means no limit.
+func (r *Reader) drainLocked(limit int, fn func(data []byte, seq uint64) error) (n int, err error) {
+	var inFn uint64 // span of the frame fn is looking at
+	defer func() {
+		if inFn != 0 { // fn panicked: that frame counts as read
+			r.credit += inFn
+			r.posts++
+		}
+	}()
+	for n != limit && r.readyLocked() {
+		r.tokens--
+		loc, aerr := r.advanceLocked()
+		if aerr != nil {
+			return n, nil // sticky in r.err: the next call reports it
+		}
+		inFn = span(loc)
+		err = fn(r.v.ring[loc.Offset:loc.Next:loc.Next], loc.Sequence)
+		inFn = 0
+		n++
+		r.credit += span(loc)
+		r.posts++
+		if r.credit >= r.threshold || r.semR.Waiters() > 0 {
+			r.flushLocked()
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// readyLocked reports whether a committed, announced frame is next, taking
+// sem-w tokens if it has none.
+func (r *Reader) readyLocked() bool {
+	if r.closing.Load() || r.unmapped || r.err != nil {
+		return false
+	}
+	if r.tokens == 0 {
+		if r.tokens = uint64(r.semW.TryTake(^uint32(0))); r.tokens == 0 {
+			return false
+		}
+	}
+	return r.committedLocked() // tryReadLocked deals with a token that has no frame
+}
+
 // nextReadyLocked consumes the next frame if one is committed and
 // announced, without waiting and without any end-of-stream logic (which
 // the next ReadFrame handles).
 func (r *Reader) nextReadyLocked() *Frame {
-	if r.closing.Load() || r.unmapped || r.err != nil {
+	if !r.readyLocked() {
 		return nil
-	}
-	if r.tokens == 0 {
-		if r.tokens = uint64(r.semW.TryTake(^uint32(0))); r.tokens == 0 {
-			return nil
-		}
-	}
-	if !r.committedLocked() {
-		return nil // tryReadLocked deals with a token that has no frame
 	}
 	r.tokens--
 	f, err := r.consumeLocked()
@@ -298,15 +343,35 @@ func (r *Reader) consumeUnpostedLocked() (*Frame, bool) {
 
 // consumeLocked reads the frame at r.pos and advances past it.
 func (r *Reader) consumeLocked() (*Frame, error) {
+	loc, err := r.advanceLocked()
+	if err != nil {
+		return nil, err
+	}
+	f := r.newFrameLocked()
+	f.data = r.v.ring[loc.Offset:loc.Next:loc.Next]
+	f.seq = loc.Sequence
+	f.span = span(loc)
+	r.order.push(f)
+	return f, nil
+}
+
+// span is what a frame gives back when released: its header and payload
+// and the wrap waste before it, so that space always returns in ring
+// order.
+func span(loc layout.Located) uint64 { return loc.Skipped + layout.HeaderSize + loc.Size }
+
+// advanceLocked parses the frame at r.pos, checks its sequence number and
+// moves the read state past it. Errors are sticky.
+func (r *Reader) advanceLocked() (layout.Located, error) {
 	loc, err := layout.NextFrame(r.v.ring, r.pos)
 	if err != nil {
 		r.err = fmt.Errorf("zerobuffer: read %q at ring offset %d: %w", r.name, r.pos, err)
-		return nil, r.err
+		return loc, r.err
 	}
 	if loc.Sequence != r.expected {
 		if loc.Sequence != 1 {
 			r.err = &SequenceError{Expected: r.expected, Got: loc.Sequence}
-			return nil, r.err
+			return loc, r.err
 		}
 		// A new writer restarts at 1 (spec W6: the reference reader
 		// cannot follow a reconnecting writer; this one can).
@@ -321,14 +386,7 @@ func (r *Reader) consumeLocked() (*Frame, error) {
 	if r.pos == r.v.p {
 		r.pos = 0
 	}
-	f := r.newFrameLocked()
-	f.data = r.v.ring[loc.Offset:loc.Next:loc.Next]
-	f.seq = loc.Sequence
-	// Wrap waste before the frame is credited with it, so space always
-	// returns in ring order.
-	f.span = loc.Skipped + layout.HeaderSize + loc.Size
-	r.order.push(f)
-	return f, nil
+	return loc, nil
 }
 
 // flushLocked publishes the reader's position and returns released space

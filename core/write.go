@@ -84,8 +84,14 @@ func (w *Writer) WriteFrames(ctx context.Context, frames [][]byte) (int, error) 
 		return 0, err
 	}
 	defer w.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return 0, err
+	}
 	w.touchLocked(frames)
 	for i, p := range frames {
+		if w.appendInLineLocked(p) {
+			continue
+		}
 		buf, err := w.reserveLocked(ctx, len(p))
 		if err != nil {
 			w.publishLocked()
@@ -96,6 +102,30 @@ func (w *Writer) WriteFrames(ctx context.Context, frames [][]byte) (int, error) 
 	}
 	w.publishLocked()
 	return len(frames), nil
+}
+
+// appendInLineLocked is the common case of reserveLocked, copy and
+// commitLocked(false) in one step: a non-empty frame that the cached free
+// space covers and that leaves at least a header's room before the ring's
+// end (so no wrap and no tail question arises). It reports false, having
+// done nothing, for every other case, which takes the general path.
+// Crash-test builds always take the general path, with its failpoints.
+func (w *Writer) appendInLineLocked(p []byte) bool {
+	n := uint64(len(p))
+	t := layout.HeaderSize + n
+	if failpointsEnabled || n == 0 || t > w.free || w.pos+t+layout.HeaderSize > w.v.p || w.batch.frames == ^uint32(0)-1 {
+		return false
+	}
+	ring := w.v.ring
+	layout.PutHeader(ring[w.pos:], layout.Header{Size: n, Sequence: w.seq})
+	copy(ring[w.pos+layout.HeaderSize:], p)
+	w.pos += t
+	w.count++
+	w.seq++
+	w.free -= t
+	w.batch.frames++
+	w.batch.need += t
+	return true
 }
 
 // Reserve places a frame of n bytes in the ring and returns its payload
