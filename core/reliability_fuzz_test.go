@@ -133,8 +133,15 @@ func FuzzRingModel(f *testing.F) {
 				return
 			}
 			switch b % 10 {
-			case 0, 1, 2, 3:
+			case 0, 1, 2:
 				m.write(t, w, done, int(b%10), 1+o.u16()%(m.p+16))
+			case 3:
+				k, _ := o.next()
+				sizes := make([]int, 1+int(k%4))
+				for j := range sizes {
+					sizes[j] = 1 + o.u16()%(m.p/2+16)
+				}
+				m.writeFrames(t, w, done, sizes)
 			case 4:
 				err := w.Flush()
 				if err == nil {
@@ -173,7 +180,7 @@ func FuzzRingModel(f *testing.F) {
 }
 
 // write performs one write of n bytes by path (0 WriteFrame, 1
-// Reserve/Commit, 2 AppendFrame, 3 WriteFrames) and checks the outcome.
+// Reserve/Commit, 2 AppendFrame) and checks the outcome.
 func (m *ringModel) write(t *testing.T, w *Writer, ctx context.Context, path, n int) {
 	buf := make([]byte, n)
 	pattern(buf, m.next)
@@ -187,13 +194,8 @@ func (m *ringModel) write(t *testing.T, w *Writer, ctx context.Context, path, n 
 			copy(b, buf)
 			err = w.Commit()
 		}
-	case 2:
-		err = w.AppendFrame(ctx, buf)
 	default:
-		_, err = w.WriteFrames(ctx, [][]byte{buf})
-		if err != nil { // it publishes what was appended before it gives up
-			m.published, m.pending = append(m.published, m.pending...), nil
-		}
+		err = w.AppendFrame(ctx, buf)
 	}
 	fr := modelFrame{seq: m.next, n: n}
 	switch {
@@ -225,6 +227,50 @@ func (m *ringModel) write(t *testing.T, w *Writer, ctx context.Context, path, n 
 		if !m.poked || !errors.Is(err, ErrZeroBuffer) {
 			t.Fatalf("write of %d bytes: %v", n, err)
 		}
+	}
+}
+
+// writeFrames performs one WriteFrames call and checks it: the frames it
+// reports written are published (with any appended before), in order; the
+// one it stopped at failed for a reason the model allows.
+func (m *ringModel) writeFrames(t *testing.T, w *Writer, ctx context.Context, sizes []int) {
+	frames := make([][]byte, len(sizes))
+	for j, n := range sizes {
+		frames[j] = make([]byte, n)
+		pattern(frames[j], m.next+uint64(j))
+	}
+	k, err := w.WriteFrames(ctx, frames)
+	if k < 0 || k > len(frames) || (err == nil) != (k == len(frames)) {
+		t.Fatalf("WriteFrames(%v) = %d, %v", sizes, k, err)
+	}
+	if m.poked {
+		m.next += uint64(k)
+		return
+	}
+	emptyBefore := m.empty()
+	m.published, m.pending = append(m.published, m.pending...), nil
+	for j := 0; j < k; j++ {
+		m.published = append(m.published, modelFrame{seq: m.next, n: sizes[j]})
+		m.next++
+	}
+	if err == nil {
+		return
+	}
+	n := sizes[k]
+	switch {
+	case errors.Is(err, ErrBufferFull):
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("ErrBufferFull does not wrap the ctx error: %v", err)
+		}
+		if k == 0 && emptyBefore && n <= m.alwaysFits() {
+			t.Fatalf("WriteFrames of %d bytes refused on an empty %d-byte ring: %v", n, m.p, err)
+		}
+	case errors.Is(err, ErrFrameTooLarge):
+		if n <= m.alwaysFits() {
+			t.Fatalf("WriteFrames frame of %d bytes (always fits in %d) refused: %v", n, m.p, err)
+		}
+	default:
+		t.Fatalf("WriteFrames(%v) stopped at %d: %v", sizes, k, err)
 	}
 }
 
