@@ -151,10 +151,13 @@ func (r *Reader) drainLocked(limit int, fn func(data []byte, seq uint64) error) 
 	}()
 	for n != limit && r.readyLocked() {
 		r.tokens--
-		loc, aerr := r.advanceLocked()
-		if aerr != nil {
-			return n, nil // sticky in r.err: the next call reports it
+		loc, perr := layout.NextFrame(r.v.ring, r.pos)
+		if perr != nil || loc.Sequence != r.expected {
+			if r.refuseLocked(loc, perr) != nil {
+				return n, nil // sticky in r.err: the next call reports it
+			}
 		}
+		r.passLocked(loc)
 		inFn = span(loc)
 		err = fn(r.v.ring[loc.Offset:loc.Next:loc.Next], loc.Sequence)
 		inFn = 0
@@ -343,10 +346,13 @@ func (r *Reader) consumeUnpostedLocked() (*Frame, bool) {
 
 // consumeLocked reads the frame at r.pos and advances past it.
 func (r *Reader) consumeLocked() (*Frame, error) {
-	loc, err := r.advanceLocked()
-	if err != nil {
-		return nil, err
+	loc, err := layout.NextFrame(r.v.ring, r.pos)
+	if err != nil || loc.Sequence != r.expected {
+		if err = r.refuseLocked(loc, err); err != nil {
+			return nil, err
+		}
 	}
+	r.passLocked(loc)
 	f := r.newFrameLocked()
 	f.data = r.v.ring[loc.Offset:loc.Next:loc.Next]
 	f.seq = loc.Sequence
@@ -360,23 +366,26 @@ func (r *Reader) consumeLocked() (*Frame, error) {
 // order.
 func span(loc layout.Located) uint64 { return loc.Skipped + layout.HeaderSize + loc.Size }
 
-// advanceLocked parses the frame at r.pos, checks its sequence number and
-// moves the read state past it. Errors are sticky.
-func (r *Reader) advanceLocked() (layout.Located, error) {
-	loc, err := layout.NextFrame(r.v.ring, r.pos)
+// refuseLocked is the cold path of reading a frame: a parse error, or a
+// sequence number other than the expected one. It returns the sticky
+// error, or nil for a new writer that restarted at 1.
+func (r *Reader) refuseLocked(loc layout.Located, err error) error {
 	if err != nil {
 		r.err = fmt.Errorf("zerobuffer: read %q at ring offset %d: %w", r.name, r.pos, err)
-		return loc, r.err
+		return r.err
 	}
-	if loc.Sequence != r.expected {
-		if loc.Sequence != 1 {
-			r.err = &SequenceError{Expected: r.expected, Got: loc.Sequence}
-			return loc, r.err
-		}
-		// A new writer restarts at 1 (spec W6: the reference reader
-		// cannot follow a reconnecting writer; this one can).
-		r.log.Debug("zerobuffer: writer restarted sequence", "name", r.name, "expected", r.expected)
+	if loc.Sequence != 1 {
+		r.err = &SequenceError{Expected: r.expected, Got: loc.Sequence}
+		return r.err
 	}
+	// A new writer restarts at 1 (spec W6: the reference reader cannot
+	// follow a reconnecting writer; this one can).
+	r.log.Debug("zerobuffer: writer restarted sequence", "name", r.name, "expected", r.expected)
+	return nil
+}
+
+// passLocked moves the read state past an accepted frame.
+func (r *Reader) passLocked(loc layout.Located) {
 	r.count += loc.Markers + 1
 	r.expected = loc.Sequence + 1
 	if r.session.ended != nil { // frames of a new writer: its session has begun
@@ -386,7 +395,6 @@ func (r *Reader) advanceLocked() (layout.Located, error) {
 	if r.pos == r.v.p {
 		r.pos = 0
 	}
-	return loc, nil
 }
 
 // flushLocked publishes the reader's position and returns released space
