@@ -274,6 +274,20 @@ func (m *ringModel) writeFrames(t *testing.T, w *Writer, ctx context.Context, si
 	}
 }
 
+// damagedErr accepts the errors a read may return once shared memory was
+// damaged, and remembers a sticky one.
+func (m *ringModel) damagedErr(t *testing.T, what string, err error) {
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		m.sticky = ErrCorrupt
+	case errors.Is(err, ErrSequence):
+		m.sticky = ErrSequence
+	case errors.Is(err, context.Canceled), errors.Is(err, io.EOF), errors.Is(err, ErrZeroBuffer):
+	default:
+		t.Fatalf("%s after damage: %v", what, err)
+	}
+}
+
 // read performs one non-blocking ReadFrame and checks it.
 func (m *ringModel) read(t *testing.T, r *Reader, ctx context.Context) {
 	f, err := r.ReadFrame(ctx)
@@ -287,20 +301,14 @@ func (m *ringModel) read(t *testing.T, r *Reader, ctx context.Context) {
 		t.Fatalf("frame of %d bytes from a %d-byte ring", f.Len(), m.p)
 	}
 	if m.poked {
-		switch {
-		case err == nil:
-			m.held = append(m.held, f)
-			m.heldSeq = append(m.heldSeq, modelFrame{seq: f.Sequence(), n: -1})
-			if len(m.published) > 0 {
-				m.published = m.published[1:]
-			}
-		case errors.Is(err, ErrCorrupt):
-			m.sticky = ErrCorrupt
-		case errors.Is(err, ErrSequence):
-			m.sticky = ErrSequence
-		case errors.Is(err, context.Canceled), errors.Is(err, io.EOF), errors.Is(err, ErrZeroBuffer):
-		default:
-			t.Fatalf("read after damage: %v", err)
+		if err != nil {
+			m.damagedErr(t, "read", err)
+			return
+		}
+		m.held = append(m.held, f)
+		m.heldSeq = append(m.heldSeq, modelFrame{seq: f.Sequence(), n: -1})
+		if len(m.published) > 0 {
+			m.published = m.published[1:]
 		}
 		return
 	}
@@ -350,17 +358,11 @@ func (m *ringModel) readBatch(t *testing.T, r *Reader, ctx context.Context, limi
 		return
 	}
 	if m.poked {
-		switch {
-		case err == nil:
-			m.published = m.published[min(n, len(m.published)):]
-		case errors.Is(err, ErrCorrupt):
-			m.sticky = ErrCorrupt
-		case errors.Is(err, ErrSequence):
-			m.sticky = ErrSequence
-		case errors.Is(err, context.Canceled), errors.Is(err, io.EOF), errors.Is(err, ErrZeroBuffer):
-		default:
-			t.Fatalf("batch read after damage: %v", err)
+		if err != nil {
+			m.damagedErr(t, "batch read", err)
+			return
 		}
+		m.published = m.published[min(n, len(m.published)):]
 		return
 	}
 	if len(m.published) == 0 {
