@@ -82,6 +82,7 @@ func (o *fuzzOp) u16() int {
 // reader reports corruption (ErrCorrupt or ErrSequence) it must keep
 // reporting it. Nothing may panic.
 func FuzzRingModel(f *testing.F) {
+	testproc.SweepDead("zbfuzz-") // inputs cut short when a previous run's worker was stopped
 	f.Add([]byte{0, 0, 10, 0, 5, 5, 7, 0})
 	f.Add([]byte{2, 0, 20, 0, 1, 30, 0, 2, 40, 0, 3, 5, 5, 5, 4, 5, 7, 1, 7, 0, 7, 0})
 	f.Add([]byte{1, 0, 200, 0, 0, 100, 0, 5, 7, 0, 0, 150, 0, 5, 0, 60, 0, 5, 7, 0, 7, 0})
