@@ -90,8 +90,11 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 // counts as read, and the frames after it stay in the ring for the next
 // call.
 //
-// n is the number of frames passed to fn. The errors are those of
-// ReadFrame (io.EOF at the end of a stream, and so on), always with n == 0.
+// n is the number of frames passed to fn. Apart from fn's own error, the
+// errors are those of ReadFrame (io.EOF at the end of a stream, the ctx
+// error, ErrCorrupt, and so on) and come with n == 0: a batch that meets
+// the end of a stream or a corrupt frame returns the frames before it,
+// and the next call reports the condition.
 func (r *Reader) ReadBatch(ctx context.Context, limit int, fn func(data []byte, seq uint64) error) (n int, err error) {
 	f, err := r.ReadFrame(ctx)
 	if err != nil {
