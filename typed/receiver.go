@@ -57,14 +57,23 @@ func Listen[T any](name string, cfg core.BufferConfig, dec codec.Decoder[T], opt
 	if dec == nil {
 		return nil, errNilDecoder
 	}
+	return listenWith(name, cfg, dec.Name(), opts, func(r *core.Reader) (*Receiver[T], error) {
+		return NewReceiver(r, dec, opts...)
+	})
+}
+
+// listenWith creates the buffer for a receiver of the named codec and
+// wraps the new Reader with wrap, closing the Reader if wrap fails.
+func listenWith[R any](name string, cfg core.BufferConfig, codecName string, opts []Option, wrap func(*core.Reader) (R, error)) (R, error) {
+	var zero R
 	o := buildOptions(opts)
-	r, err := core.NewReader(name, listenConfig(cfg, dec.Name(), o), o.coreOpts...)
+	r, err := core.NewReader(name, listenConfig(cfg, codecName, o), o.coreOpts...)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	rx, err := NewReceiver(r, dec, opts...)
+	rx, err := wrap(r)
 	if err != nil {
-		return nil, closeAfter(r, err)
+		return zero, closeAfter(r, err)
 	}
 	return rx, nil
 }

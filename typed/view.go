@@ -43,16 +43,9 @@ func ListenView[T any](name string, cfg core.BufferConfig, dec codec.ViewDecoder
 	if dec == nil {
 		return nil, errNilDecoder
 	}
-	o := buildOptions(opts)
-	r, err := core.NewReader(name, listenConfig(cfg, dec.Name(), o), o.coreOpts...)
-	if err != nil {
-		return nil, err
-	}
-	vr, err := NewViewReceiver(r, dec, opts...)
-	if err != nil {
-		return nil, closeAfter(r, err)
-	}
-	return vr, nil
+	return listenWith(name, cfg, dec.Name(), opts, func(r *core.Reader) (*ViewReceiver[T], error) {
+		return NewViewReceiver(r, dec, opts...)
+	})
 }
 
 // RecvFunc waits for the next message and calls fn with a view of it. The
