@@ -482,3 +482,32 @@ func TestWriter_ReleasedPromptlyWithBacklog(t *testing.T) {
 		t.Errorf("writer released %v after the space was freed", worst)
 	}
 }
+
+// The Writer's reader queries may race with Close: they must see a closed
+// Writer, never a released mapping (seen by the race detector in CI).
+func TestWriter_QueriesRaceClose(t *testing.T) {
+	for range 20 {
+		name := testName(t)
+		mustReader(t, name, 0, 4096)
+		w, err := NewWriter(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 200 {
+				_ = w.ReaderConnected()
+				_ = w.ReaderPID()
+			}
+		}()
+		time.Sleep(50 * time.Microsecond)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		if w.ReaderConnected() || w.ReaderPID() != 0 {
+			t.Fatal("a closed Writer reports a reader")
+		}
+	}
+}

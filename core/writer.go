@@ -34,7 +34,7 @@ type Writer struct {
 	readerGone atomic.Bool // set by the monitor goroutine
 	monitorWG  sync.WaitGroup
 	stopMon    chan struct{}
-	cbMu       sync.Mutex // orders context callbacks before release
+	cbMu       sync.Mutex // orders context callbacks and the reader queries before release
 	released   bool       // under cbMu: semaphores unmapped
 
 	mu         sync.Mutex // held for each operation, and from Reserve to Commit
@@ -267,7 +267,9 @@ func (w *Writer) Name() string { return w.name }
 
 // ReaderConnected reports whether the reader is still alive.
 func (w *Writer) ReaderConnected() bool {
-	if w.closing.Load() || w.readerGone.Load() {
+	w.cbMu.Lock() // Close unmaps under cbMu: never look at a released view
+	defer w.cbMu.Unlock()
+	if w.released || w.closing.Load() || w.readerGone.Load() {
 		return false
 	}
 	return w.readerAlive()
@@ -276,7 +278,9 @@ func (w *Writer) ReaderConnected() bool {
 // ReaderPID returns the reader_pid of the buffer (0 after the reader
 // closed), as published by the reader in its own PID namespace.
 func (w *Writer) ReaderPID() uint64 {
-	if w.closing.Load() {
+	w.cbMu.Lock()
+	defer w.cbMu.Unlock()
+	if w.released || w.closing.Load() {
 		return 0
 	}
 	return w.v.load(offReaderPID)
