@@ -255,25 +255,19 @@ const (
 // Post adds n tokens nobody earned to semaphore which of buffer name and
 // returns the value after the post.
 func Post(name string, dirs platform.Dirs, which Sem, n uint32) (uint32, error) {
-	names, err := platform.ObjectNames(name, dirs)
-	if err != nil {
-		return 0, err
-	}
-	path := names.SemW
-	if which == SemR {
-		path = names.SemR
-	}
-	sem, err := platform.OpenSemaphore(path)
-	if err != nil {
-		return 0, err
-	}
-	defer sem.Close()
-	sem.Post(n)
-	return sem.Value(), nil
+	return withSem(name, dirs, which, func(sem *platform.Semaphore) uint32 {
+		sem.Post(n)
+		return sem.Value()
+	})
 }
 
 // SemValue returns the token count of semaphore which of buffer name.
 func SemValue(name string, dirs platform.Dirs, which Sem) (uint32, error) {
+	return withSem(name, dirs, which, (*platform.Semaphore).Value)
+}
+
+// withSem opens semaphore which of buffer name for the length of fn.
+func withSem(name string, dirs platform.Dirs, which Sem, fn func(*platform.Semaphore) uint32) (uint32, error) {
 	names, err := platform.ObjectNames(name, dirs)
 	if err != nil {
 		return 0, err
@@ -287,5 +281,5 @@ func SemValue(name string, dirs platform.Dirs, which Sem) (uint32, error) {
 		return 0, err
 	}
 	defer sem.Close()
-	return sem.Value(), nil
+	return fn(sem), nil
 }
