@@ -48,12 +48,11 @@ func (f *Frame) Release() error {
 	}
 	r := f.r
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if f.released {
-		return nil
+	if !f.released {
+		f.released = true
+		r.releaseLocked(f)
 	}
-	f.released = true
-	r.releaseLocked(f)
+	r.mu.Unlock()
 	return nil
 }
 

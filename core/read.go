@@ -44,6 +44,21 @@ import (
 // writer after writer, call [Reader.WaitWriter] after the end of each
 // stream. A new writer's frames restart at sequence 1.
 func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
+	r.mu.Lock()
+	if f, err, wait := r.tryReadLocked(false); !wait {
+		if f == nil {
+			r.flushLocked() // the stream ended: at rest
+		}
+		r.mu.Unlock()
+		return f, err
+	}
+	r.mu.Unlock()
+	return r.readWait(ctx)
+}
+
+// readWait is ReadFrame once nothing was ready: it spins, sleeps and
+// probes the writer until a frame or the end comes.
+func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
 	var stop func() bool
 	var unregister func() bool
 	defer func() {
@@ -154,18 +169,25 @@ func (r *Reader) drainLocked(limit int, fn func(data []byte, seq uint64) error) 
 	}()
 	for n != limit && r.readyLocked() {
 		r.tokens--
-		loc, perr := layout.NextFrame(r.v.ring, r.pos)
-		if perr != nil || loc.Sequence != r.expected {
-			if r.refuseLocked(loc, perr) != nil {
-				return n, nil // sticky in r.err: the next call reports it
+		off, next, seq, ok := r.inPlaceLocked()
+		if !ok {
+			loc, perr := layout.NextFrame(r.v.ring, r.pos)
+			if perr != nil || loc.Sequence != r.expected {
+				if r.refuseLocked(loc, perr) != nil {
+					return n, nil // sticky in r.err: the next call reports it
+				}
 			}
+			r.passLocked(loc)
+			off, next, seq = loc.Offset, loc.Next, loc.Sequence
+			inFn = span(loc)
+		} else {
+			inFn = next - off + layout.HeaderSize
 		}
-		r.passLocked(loc)
-		inFn = span(loc)
-		err = fn(r.v.ring[loc.Offset:loc.Next:loc.Next], loc.Sequence)
+		sp := inFn
+		err = fn(r.v.ring[off:next:next], seq)
 		inFn = 0
 		n++
-		r.credit += span(loc)
+		r.credit += sp
 		r.posts++
 		if r.credit >= r.threshold || r.semR.Waiters() > 0 {
 			r.flushLocked()
@@ -349,6 +371,14 @@ func (r *Reader) consumeUnpostedLocked() (*Frame, bool) {
 
 // consumeLocked reads the frame at r.pos and advances past it.
 func (r *Reader) consumeLocked() (*Frame, error) {
+	if off, next, seq, ok := r.inPlaceLocked(); ok {
+		f := r.newFrameLocked()
+		f.data = r.v.ring[off:next:next]
+		f.seq = seq
+		f.span = next - off + layout.HeaderSize
+		r.order.push(f)
+		return f, nil
+	}
 	loc, err := layout.NextFrame(r.v.ring, r.pos)
 	if err != nil || loc.Sequence != r.expected {
 		if err = r.refuseLocked(loc, err); err != nil {
@@ -362,6 +392,28 @@ func (r *Reader) consumeLocked() (*Frame, error) {
 	f.span = span(loc)
 	r.order.push(f)
 	return f, nil
+}
+
+// inPlaceLocked is the common case of reading the next frame, done in
+// place of NextFrame, refuseLocked and passLocked: the frame's header is
+// at r.pos (no wrap), its size fits, it carries the expected sequence
+// number and no ended session needs resetting. It then moves the read
+// state past the frame and returns the payload's bounds. Otherwise it
+// changes nothing and reports false.
+func (r *Reader) inPlaceLocked() (off, next, seq uint64, ok bool) {
+	size, seq, ok := layout.FrameAt(r.v.ring, r.pos)
+	if !ok || seq != r.expected || r.session.ended != nil {
+		return 0, 0, 0, false
+	}
+	off = r.pos + layout.HeaderSize
+	next = off + size
+	r.count++
+	r.expected++
+	r.pos = next
+	if next == r.v.p {
+		r.pos = 0
+	}
+	return off, next, seq, true
 }
 
 // span is what a frame gives back when released: its header and payload

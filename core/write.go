@@ -52,6 +52,13 @@ func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
 	if err := w.lockCtx(ctx); err != nil {
 		return err
 	}
+	if w.usableLocked() == nil && w.appendInLineLocked(p) {
+		if publish || w.batch.frames == ^uint32(0) {
+			w.publishLocked()
+		}
+		w.mu.Unlock()
+		return nil
+	}
 	buf, err := w.reserveLocked(ctx, len(p))
 	if err != nil {
 		w.mu.Unlock()
@@ -228,6 +235,16 @@ func (w *Writer) reserveLocked(ctx context.Context, n int) ([]byte, error) {
 	}
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: %d bytes", ErrInvalidFrameSize, n)
+	}
+	if t := layout.HeaderSize + uint64(n); !failpointsEnabled && t <= w.free && w.pos+t+layout.HeaderSize <= w.v.p {
+		// The common case, without the general placement: the frame fits
+		// in the cached free space and leaves room for a header before
+		// the end, so neither a wrap nor a tail question arises.
+		ring := w.v.ring
+		layout.PutHeader(ring[w.pos:], layout.Header{Size: uint64(n), Sequence: w.seq})
+		w.res.open, w.res.start, w.res.size, w.res.need, w.res.markers = true, w.pos, uint64(n), t, 0
+		off := w.pos + layout.HeaderSize
+		return ring[off : off+t-layout.HeaderSize : off+t-layout.HeaderSize], nil
 	}
 	r, err := w.place(uint64(n))
 	if err != nil {

@@ -251,6 +251,23 @@ func ReadHeader(ring []byte, pos uint64) Header {
 	return Header{Size: binary.LittleEndian.Uint64(b[0:8]), Sequence: binary.LittleEndian.Uint64(b[8:16])}
 }
 
+// FrameAt is the common case of NextFrame, cheap enough for every frame:
+// a frame whose header starts at pos itself (no wrap) and whose size is
+// non-zero and fits before the end of the ring. ok is false, with no other
+// meaning, for everything else, which NextFrame then sorts out.
+func FrameAt(ring []byte, pos uint64) (size, seq uint64, ok bool) {
+	p := uint64(len(ring))
+	if pos >= p || p-pos < HeaderSize {
+		return 0, 0, false
+	}
+	b := ring[pos : pos+HeaderSize : pos+HeaderSize]
+	size = binary.LittleEndian.Uint64(b[0:8])
+	if size == 0 || size > p-pos-HeaderSize {
+		return 0, 0, false
+	}
+	return size, binary.LittleEndian.Uint64(b[8:16]), true
+}
+
 // Located is one frame found by NextFrame.
 type Located struct {
 	Header

@@ -158,6 +158,13 @@ func FuzzNextFrame(f *testing.F) {
 	f.Add(tail[384:], uint64(4086))
 	f.Fuzz(func(t *testing.T, ring []byte, pos uint64) {
 		loc, err := NextFrame(ring, pos)
+		// FrameAt is NextFrame's fast path: where it answers, both agree.
+		if size, seq, ok := FrameAt(ring, pos); ok {
+			want := Located{Header: Header{Size: size, Sequence: seq}, Offset: pos + HeaderSize, Next: pos + HeaderSize + size}
+			if err != nil || loc != want {
+				t.Fatalf("FrameAt(%d) = %d, %d; NextFrame = %+v, %v", pos, size, seq, loc, err)
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("untyped error %v", err)
