@@ -6,9 +6,15 @@ package core
 //     unmarked wrap left by a C++ writer and is skipped like a marker
 //     (its bytes are returned as credit, read_count is not touched).
 //   - One sem-w token stands for one committed frame; a wrap marker shares
-//     the token of the frame after it. Tokens are taken in bulk into
-//     r.tokens; a frame is consumed only against a token, except when the
-//     writer is gone and written_count proves the frame was committed.
+//     the token of the frame after it. A frame is consumed when
+//     payload_written_count covers it (every writer stores the count after
+//     the frame's bytes and before its post), against a banked token
+//     (r.tokens) or on credit (r.debt). The debt is settled, with one take
+//     of many tokens, before the reader sleeps on sem-w, past debtLimit,
+//     when a stream ends and on Close (spec 17: "keep a token debt and
+//     subtract it later"); until then the sem-w value may exceed the frames
+//     pending by r.debt. Tokens banked while no frame is committed are
+//     strays and are dropped.
 //   - read_pos/read_count/payload_free_bytes and the sem-r value may lag
 //     while the reader holds a backlog; they are published when it has no
 //     pending frame, before it sleeps, when a stream ends, as soon as a
@@ -77,6 +83,7 @@ func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
 			r.mu.Unlock()
 			return f, err
 		}
+		count := r.count
 		r.mu.Unlock()
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -84,7 +91,7 @@ func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
 		if stop == nil {
 			stop, unregister = r.stopFunc(ctx)
 		}
-		n, ok := r.await(stop, !checkPeer) // after an idle slice, sleep again at once
+		n, ok := r.await(stop, count, !checkPeer) // after an idle slice, sleep again at once
 		if !ok {
 			return nil, ErrClosed
 		}
@@ -168,7 +175,7 @@ func (r *Reader) drainLocked(limit int, fn func(data []byte, seq uint64) error) 
 		}
 	}()
 	for n != limit && r.readyLocked() {
-		r.tokens--
+		r.spendLocked()
 		off, next, seq, ok := r.inPlaceLocked()
 		if !ok {
 			loc, perr := layout.NextFrame(r.v.ring, r.pos)
@@ -199,28 +206,61 @@ func (r *Reader) drainLocked(limit int, fn func(data []byte, seq uint64) error) 
 	return n, nil
 }
 
-// readyLocked reports whether a committed, announced frame is next, taking
-// sem-w tokens if it has none.
+// readyLocked reports whether a committed frame is next.
 func (r *Reader) readyLocked() bool {
 	if r.closing.Load() || r.unmapped || r.err != nil {
 		return false
 	}
-	if r.tokens == 0 {
-		if r.tokens = uint64(r.semW.TryTake(^uint32(0))); r.tokens == 0 {
-			return false
-		}
-	}
-	return r.committedLocked() // tryReadLocked deals with a token that has no frame
+	return r.committedLocked()
 }
 
-// nextReadyLocked consumes the next frame if one is committed and
-// announced, without waiting and without any end-of-stream logic (which
-// the next ReadFrame handles).
+// debtLimit bounds the token debt: past it the next flush settles it, so
+// that sem-w stays far below its maximum (a C++ writer's post fails
+// there) even when the reader never sleeps.
+const debtLimit = 1 << 10
+
+// spendLocked accounts for the token of one consumed item: a banked token,
+// or a debt.
+func (r *Reader) spendLocked() {
+	if r.tokens > 0 {
+		r.tokens--
+	} else {
+		r.debt++
+	}
+}
+
+// bankLocked adds n tokens taken from sem-w; they repay the debt first.
+func (r *Reader) bankLocked(n uint32) {
+	k := uint64(n)
+	pay := min(k, r.debt)
+	r.debt -= pay
+	r.tokens += k - pay
+}
+
+// settleLocked takes from sem-w the tokens of items already consumed, as
+// many as are there (a writer posts just after it counts).
+func (r *Reader) settleLocked() {
+	if r.debt > 0 && !r.unmapped {
+		r.bankLocked(r.semW.TryTake(uint32(min(r.debt, 1<<31))))
+	}
+}
+
+// endSessionLocked settles the token debt of a writer that is gone and
+// forgives what it cannot settle (a writer killed between counting a
+// frame and posting it never posts); tokens left banked are strays.
+func (r *Reader) endSessionLocked() {
+	r.settleLocked()
+	r.debt, r.tokens = 0, 0
+}
+
+// nextReadyLocked consumes the next frame if one is committed, without
+// waiting and without any end-of-stream logic (which the next ReadFrame
+// handles).
 func (r *Reader) nextReadyLocked() *Frame {
 	if !r.readyLocked() {
 		return nil
 	}
-	r.tokens--
+	r.spendLocked()
 	f, err := r.consumeLocked()
 	if err != nil {
 		return nil // sticky in r.err: the next call reports it
@@ -228,19 +268,25 @@ func (r *Reader) nextReadyLocked() *Frame {
 	return f
 }
 
-// await spins, then sleeps on sem-w for up to one peer-check interval, and
-// banks the tokens it got. It holds r.live shared so that Close cannot
-// unmap the semaphore under it; ok is false once the Reader is closing.
-func (r *Reader) await(stop func() bool, spin bool) (n uint32, ok bool) {
+// await spins until payload_written_count moves away from count, then
+// sleeps on sem-w for up to one peer-check interval and banks the tokens
+// it got. It holds r.live shared so that Close cannot unmap the semaphore
+// under it; ok is false once the Reader is closing.
+func (r *Reader) await(stop func() bool, count uint64, spin bool) (n uint32, ok bool) {
 	r.live.RLock()
 	defer r.live.RUnlock()
 	if r.closing.Load() {
 		return 0, false
 	}
-	if spin && r.spin() {
-		return 1, true // a token is there; tryReadLocked takes it
+	if spin && r.spin(count) {
+		return 1, true // a frame is counted; tryReadLocked takes it
 	}
-	r.flush() // at rest: every release visible before sleeping
+	// At rest: every release visible, and the debt settled so that the
+	// tokens left on sem-w stand for frames not yet read.
+	r.mu.Lock()
+	r.flushLocked()
+	r.settleLocked()
+	r.mu.Unlock()
 	// An idle reader sleeps up to 4 peer-check intervals (200ms by
 	// default) between liveness probes: a closing writer wakes it at once,
 	// a dead one is still noticed within the 250ms budget.
@@ -252,7 +298,7 @@ func (r *Reader) await(stop func() bool, spin bool) (n uint32, ok bool) {
 	if n > 0 {
 		failpointHit("reader.afterWaitBeforeConsume")
 		r.mu.Lock()
-		r.tokens += uint64(n)
+		r.bankLocked(n)
 		r.mu.Unlock()
 	}
 	return n, true
@@ -268,33 +314,39 @@ func (r *Reader) tryReadLocked(checkPeer bool) (f *Frame, err error, wait bool) 
 	case r.err != nil:
 		return nil, r.err, false
 	}
-	if r.tokens == 0 {
-		r.tokens = uint64(r.semW.TryTake(^uint32(0)))
-	}
-	if r.tokens > 0 {
-		if !r.committedLocked() {
-			// A token without a committed frame behind it (a stray post,
-			// or a corrupt count): drop it rather than read stale bytes.
-			r.log.Warn("zerobuffer: dropping sem-w tokens with no frame behind them", "name", r.name, "tokens", r.tokens)
-			r.tokens = 0
-			return nil, nil, true
-		}
-		r.tokens--
+	if r.committedLocked() {
+		r.spendLocked()
 		f, err := r.consumeLocked()
 		return f, err, false
+	}
+	if r.err != nil {
+		return nil, r.err, false
+	}
+	if r.tokens > 0 {
+		// Tokens without a committed frame behind them (a stray post, or
+		// a corrupt count): drop them rather than read stale bytes.
+		r.log.Warn("zerobuffer: dropping sem-w tokens with no frame behind them", "name", r.name, "tokens", r.tokens)
+		r.tokens = 0
+		return nil, nil, true
 	}
 	return r.checkWriterLocked(checkPeer)
 }
 
 // committedLocked reports whether payload_written_count covers the next
-// item (a frame, or a marker and its frame). Every writer stores the
-// count before its post, so this holds for every genuine token; the count
-// is re-read only when the cached value runs out, about once per batch.
+// item (a frame, or a marker and its frame). The count is re-read only
+// when the cached value runs out, about once per batch.
 func (r *Reader) committedLocked() bool {
 	if r.count+2 <= r.written {
 		return true
 	}
 	r.written = r.v.load(offWrittenCount)
+	if r.written > r.count && r.written-r.count > r.v.p/layout.HeaderSize {
+		// More items than the ring can hold: a corrupt count, which would
+		// otherwise send the reader round stale bytes without end.
+		r.err = fmt.Errorf("zerobuffer: read %q: %w", r.name,
+			&CorruptError{Field: "payload_written_count", Got: r.written, Limit: r.count + r.v.p/layout.HeaderSize})
+		return false
+	}
 	if r.count+2 <= r.written {
 		return true
 	}
@@ -313,11 +365,11 @@ func (r *Reader) checkWriterLocked(checkPeer bool) (*Frame, error, bool) {
 	if s.ended != nil {
 		if pid == 0 || (errors.Is(s.ended, ErrWriterDead) && pid == s.endedPID) {
 			// A new writer may have come and gone since: its frames
-			// still have their tokens.
-			if n := r.semW.TryTake(^uint32(0)); n > 0 {
-				r.tokens += uint64(n)
+			// are counted.
+			if r.committedLocked() || r.err != nil {
 				return r.tryReadLocked(checkPeer)
 			}
+			r.endSessionLocked()
 			return nil, s.ended, false
 		}
 		*s = session{} // a new writer connected
@@ -330,20 +382,19 @@ func (r *Reader) checkWriterLocked(checkPeer bool) (*Frame, error, bool) {
 	} else if !s.seen && r.v.load(offWrittenCount) == 0 {
 		return nil, nil, true // no writer yet
 	}
-	// The writer is gone. Its last post happened before it cleared
-	// writer_pid (or before it died), so take tokens once more: a frame
-	// posted since the first look must be consumed with its token, or the
-	// token would later be spent on bytes nobody wrote.
-	if n := r.semW.TryTake(^uint32(0)); n > 0 {
-		r.tokens += uint64(n) - 1
+	// The writer is gone. It counted its last frame before it cleared
+	// writer_pid (or before it died), so look once more: a frame counted
+	// since the first look is delivered, posted or not (a writer killed
+	// between counting and posting never posts).
+	if r.committedLocked() {
+		r.spendLocked()
 		f, err := r.consumeLocked()
 		return f, err, false
 	}
-	// Frames committed but never posted (a writer killed between the two)
-	// are still delivered; written_count proves they are complete.
-	if f, ok := r.consumeUnpostedLocked(); ok {
-		return f, r.err, false
+	if r.err != nil {
+		return nil, r.err, false
 	}
+	r.endSessionLocked()
 	s.endedPID = pid
 	s.ended = io.EOF
 	r.expected = 1 // the next writer starts a new sequence
@@ -352,21 +403,6 @@ func (r *Reader) checkWriterLocked(checkPeer bool) (*Frame, error, bool) {
 		r.log.Info("zerobuffer: writer died", "name", r.name, "pid", pid)
 	}
 	return nil, s.ended, false
-}
-
-// consumeUnpostedLocked consumes one frame without a token if
-// written_count covers it (and any marker before it).
-func (r *Reader) consumeUnpostedLocked() (*Frame, bool) {
-	written := r.v.load(offWrittenCount)
-	if written <= r.count {
-		return nil, false
-	}
-	loc, err := layout.NextFrame(r.v.ring, r.pos)
-	if err != nil || r.count+loc.Markers+1 > written {
-		return nil, false
-	}
-	f, _ := r.consumeLocked()
-	return f, f != nil
 }
 
 // consumeLocked reads the frame at r.pos and advances past it.
@@ -473,6 +509,9 @@ func (r *Reader) flushLocked() {
 		r.semR.Post(r.posts)
 		r.posts = 0
 	}
+	if r.debt >= debtLimit {
+		r.settleLocked()
+	}
 }
 
 // releaseLocked accounts for a released frame and flushes when the
@@ -504,21 +543,22 @@ func (r *Reader) creditLocked() {
 }
 
 // atRestLocked reports whether no committed frame is pending.
-func (r *Reader) atRestLocked() bool { return r.tokens == 0 && r.semW.Value() == 0 }
+func (r *Reader) atRestLocked() bool { return !r.committedLocked() }
 
-// spin busy-waits up to the spin budget for a token to appear. Polls are
-// spaced out (up to about a quarter of a microsecond apart) so that a
-// reader that has caught up does not take the semaphore's cache line from
-// the writer at every post: the writer then posts several frames between
-// two polls and the reader takes them with one compare-and-swap.
-func (r *Reader) spin() bool {
+// spin busy-waits up to the spin budget for payload_written_count to move
+// away from count (the reader's own read_count when it found nothing).
+// Polls are spaced out (up to about a quarter of a microsecond apart) so
+// that a reader that has caught up does not take the count's cache line
+// from the writer at every frame: the writer then publishes several frames
+// between two polls and the reader reads them in one go.
+func (r *Reader) spin(count uint64) bool {
 	if r.opts.spin <= 0 {
 		return false
 	}
 	deadline := time.Now().Add(r.opts.spin)
 	for round, gap := 0, 8; ; round, gap = round+1, min(2*gap, 256) {
 		for range 8 {
-			if r.semW.Value() > 0 {
+			if r.v.load(offWrittenCount) != count {
 				return true
 			}
 			pause(gap)

@@ -47,6 +47,7 @@ type Reader struct {
 	count     uint64     // frames + markers consumed (payload_read_count)
 	expected  uint64     // next sequence number
 	tokens    uint64     // sem-w tokens taken but not yet consumed
+	debt      uint64     // items consumed before their sem-w token was taken
 	written   uint64     // payload_written_count as last read
 	credit    uint64     // bytes released but not yet added to payload_free_bytes
 	posts     uint32     // sem-r posts owed for released frames
@@ -232,6 +233,7 @@ func (r *Reader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.flushLocked()
+	r.settleLocked()
 	r.destroy()
 	r.log.Debug("zerobuffer: reader closed", "name", r.name)
 	return nil

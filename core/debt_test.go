@@ -1,0 +1,119 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// The reader consumes frames that payload_written_count covers without
+// first taking their sem-w tokens, and takes those tokens later in one
+// go (spec 17's token debt). These tests pin down when the debt is paid.
+
+// TestTokenDebt_SettledBeforeSleep: frames read one by one leave their
+// tokens on sem-w (the debt) until the reader goes to sleep; a sleeping
+// reader has settled, so sem-w counts only frames not yet read.
+func TestTokenDebt_SettledBeforeSleep(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 4096, WithSpin(0))
+	w := mustWriter(t, name)
+	for i := 1; i <= 10; i++ {
+		b := make([]byte, 20)
+		pattern(b, uint64(i))
+		if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectSeqs(t, r, 1, 10, nil)
+	r.mu.Lock()
+	debt, v := r.debt, r.semW.Value()
+	r.mu.Unlock()
+	if debt == 0 || uint64(v) != debt {
+		t.Fatalf("after reading 10 frames: debt %d, sem-w value %d; want a debt equal to the value", debt, v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if f, err := r.ReadFrame(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ReadFrame on an empty ring: %v, %v", f, err)
+	}
+	r.mu.Lock()
+	debt, v, banked := r.debt, r.semW.Value(), r.tokens
+	r.mu.Unlock()
+	if debt != 0 || v != 0 || banked != 0 {
+		t.Fatalf("after sleeping: debt %d, sem-w value %d, banked %d; want 0, 0, 0", debt, v, banked)
+	}
+	// The next frames are read normally: the sleep took no token of theirs.
+	for i := 11; i <= 13; i++ {
+		b := make([]byte, 20)
+		pattern(b, uint64(i))
+		if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectSeqs(t, r, 11, 13, nil)
+}
+
+// TestTokenDebt_Bounded: a reader that never sleeps still keeps sem-w
+// near zero, so a C++ writer's sem_post never meets the maximum.
+func TestTokenDebt_Bounded(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 1<<16)
+	w := mustWriter(t, name)
+	ctx := ctxT(t, time.Minute)
+	maxValue := uint32(0)
+	for i := 1; i <= 5*debtLimit; i++ {
+		if err := w.WriteFrame(ctx, make([]byte, 8)); err != nil {
+			t.Fatal(err)
+		}
+		f, err := r.ReadFrame(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Release()
+		maxValue = max(maxValue, r.semW.Value())
+	}
+	if maxValue > debtLimit {
+		t.Fatalf("sem-w value reached %d with a reader that never slept; the debt limit is %d", maxValue, debtLimit)
+	}
+}
+
+// TestTokenDebt_CorruptWrittenCount: a written_count beyond what the ring
+// can hold is refused as corruption. Here the ring holds exactly frames
+// 1-4, edge to edge, so without that check the reader would go round them
+// for ever, taking each frame 1 for a restarted writer (found by
+// FuzzRingModel: a ReadBatch that never returned).
+func TestTokenDebt_CorruptWrittenCount(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 4096, fastPeer)
+	w := mustWriter(t, name, fastPeer)
+	for i := 1; i <= 4; i++ {
+		b := make([]byte, 1024-16)
+		pattern(b, uint64(i))
+		if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectSeqs(t, r, 1, 4, nil)
+	if err := openHostile(t, name).PokeName("payload_written_count", 1<<40); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var n int
+	go func() {
+		_, err := r.ReadBatch(ctxT(t, time.Second), 0, func([]byte, uint64) error {
+			n++
+			return nil
+		})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("ReadBatch after the corruption: %v (%d frames), want ErrCorrupt", err, n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ReadBatch did not return: the corrupt count sent it round the ring")
+	}
+	assertSticky(t, r, w, ErrCorrupt)
+}
