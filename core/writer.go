@@ -47,6 +47,7 @@ type Writer struct {
 	reserved   atomic.Bool // a Reserve awaits its Commit
 	batch      batch       // appended frames not yet published
 	sinceDrain uint64      // frames published since sem-r was drained
+	lastWake   time.Time   // when a post last woke a sleeping reader
 	maxFrame   int
 }
 
