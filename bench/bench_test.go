@@ -126,7 +126,7 @@ func TestRun_Small(t *testing.T) {
 	if err := rep.Markdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Machine limits", "## One-way throughput", "## Targets", "zb-batch", "ceiling"} {
+	for _, want := range []string{"## Machine limits", "## One-way throughput", "## Targets", "## Fast-path targets", "zb-batch", "ceiling"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}

@@ -154,6 +154,14 @@ func (r *Report) idleAndTargets(b *strings.Builder) {
 	for _, t := range r.Targets {
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", t.Name, t.Goal, t.Measured, t.Result)
 	}
+	if len(r.FastTargets) == 0 {
+		return
+	}
+	b.WriteString("\n## Fast-path targets\n\nThe per-frame API is the better of zb-copy and zb-zerocopy; the batch API is zb-batch; " +
+		"the ceiling is the spin ring of this run.\n\n| target | goal | measured | result |\n|---|---|---|---|\n")
+	for _, t := range r.FastTargets {
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", t.Name, t.Goal, t.Measured, t.Result)
+	}
 }
 
 // cell makes text safe inside a table cell.

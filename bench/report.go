@@ -19,6 +19,9 @@ type Report struct {
 	IdleReaderCPU float64  `json:"idle_reader_cpu_pct"`
 	IdleError     string   `json:"idle_error,omitempty"`
 	Targets       []Target `json:"targets"`
+	// FastTargets are the goals of the fast-path work: per-frame and
+	// batch rates, round trips, idle CPU.
+	FastTargets []Target `json:"fast_targets"`
 }
 
 // Machine describes where the run happened.

@@ -57,6 +57,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	bar.finish()
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	rep.Targets = targets(rep)
+	rep.FastTargets = fastTargets(rep)
 	return rep, ctx.Err()
 }
 

@@ -69,3 +69,46 @@ func passFail(ok bool) string {
 	}
 	return "fail"
 }
+
+// fastTargets evaluates the fast-path goals: the per-frame API (the better
+// of zb-copy and zb-zerocopy) against the Go channel, the batch API and
+// large frames against the spin-ring ceiling, round trips, and the idle
+// reader.
+func fastTargets(r *Report) []Target {
+	perFrame := func(size int) *Throughput {
+		var best *Throughput
+		for _, z := range []string{TransportZBCopy, TransportZBZeroCopy} {
+			if t := r.throughput(z, size); t != nil && (best == nil || t.MsgsPerSec > best.MsgsPerSec) {
+				best = t
+			}
+		}
+		return best
+	}
+	ts := []Target{
+		ratioTarget("per-frame API, msgs/s at 64 B vs Go chan", "≥ 2.5×", perFrame(64), r.throughput(TransportChan, 64), 2.5, 0),
+		ratioTarget("per-frame API, msgs/s at 1 KiB vs Go chan", "≥ 2×", perFrame(1<<10), r.throughput(TransportChan, 1<<10), 2, 0),
+		ratioTarget("batch API, msgs/s at 64 B vs spin-ring ceiling", "≥ 1×", r.throughput(TransportZBBatch, 64), r.throughput("ceiling", 64), 1, 0),
+		ratioTarget("GB/s at 64 KiB vs spin-ring ceiling", "≥ 0.9×", r.bestZB(64<<10), r.throughput("ceiling", 64<<10), 0.9, 0),
+		ratioTarget("GB/s at 1 MiB vs spin-ring ceiling", "≥ 0.9×", r.bestZB(1<<20), r.throughput("ceiling", 1<<20), 0.9, 0),
+	}
+	p50 := Target{Name: "round trip p50 at 64 B, back-to-back", Goal: "≤ 0.9 µs", Result: "n/a", Measured: "not measured"}
+	p99 := Target{Name: "round trip p99 at 64 B, back-to-back", Goal: "≤ 1.5 µs", Result: "n/a", Measured: "not measured"}
+	if l := r.bestZBLatency(64, 0); l != nil {
+		p50.Measured, p50.Result = fmt.Sprintf("%s (%s)", fmtNs(l.P50), l.Transport), passFail(l.P50 <= 900)
+		p99.Measured, p99.Result = fmt.Sprintf("%s (%s)", fmtNs(l.P99), l.Transport), passFail(l.P99 <= 1500)
+	}
+	gap := Target{Name: fmt.Sprintf("round trip p50 at 64 B, %v gap, vs pipe", r.Config.Gap), Goal: "≤ 0.7×", Result: "n/a", Measured: "not measured"}
+	if r.Config.Gap > 0 {
+		l, p := r.bestZBLatency(64, r.Config.Gap), r.latency(TransportPipe, 64, r.Config.Gap)
+		if l != nil && p != nil && p.P50 > 0 {
+			ratio := l.P50 / p.P50
+			gap.Measured, gap.Result = fmt.Sprintf("%.2f× (%s %s, pipe %s)", ratio, l.Transport, fmtNs(l.P50), fmtNs(p.P50)), passFail(ratio <= 0.7)
+		}
+	}
+	idle := idleTarget(r)
+	idle.Goal = "≤ 0.3 %"
+	if r.IdleReaderCPU >= 0 && r.IdleError == "" {
+		idle.Result = passFail(r.IdleReaderCPU <= 0.3)
+	}
+	return append(ts, p50, p99, gap, idle)
+}
