@@ -165,11 +165,11 @@ func (f *foreignPeer) writeAll(t *testing.T, count int, sizes func() int) {
 	}
 }
 
-// TestForeign_ReaderWithFastWriter: the library's writer, per frame and
-// batched (AppendFrame/Flush and WriteFrames), feeding a spec-literal
-// reader.
+// TestForeign_ReaderWithFastWriter: the library's writer, per frame (a
+// copy, or Reserve/Commit in place) and batched (AppendFrame/Flush and
+// WriteFrames), feeding a spec-literal reader.
 func TestForeign_ReaderWithFastWriter(t *testing.T) {
-	for _, mode := range []string{"copy", "batch", "frames"} {
+	for _, mode := range []string{"copy", "reserve", "batch", "frames"} {
 		t.Run(mode, func(t *testing.T) {
 			count := foreignCount(t)
 			name := testName(t)
@@ -187,6 +187,12 @@ func TestForeign_ReaderWithFastWriter(t *testing.T) {
 						if pending = append(pending, b); len(pending) == int(seq%16)+1 || seq == uint64(count) {
 							_, err = w.WriteFrames(ctx, pending)
 							pending = pending[:0]
+						}
+					} else if mode == "reserve" {
+						var buf []byte
+						if buf, err = w.Reserve(ctx, len(b)); err == nil {
+							copy(buf, b)
+							err = w.Commit()
 						}
 					} else if mode == "batch" {
 						err = w.AppendFrame(ctx, b)
