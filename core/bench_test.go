@@ -205,3 +205,87 @@ func BenchmarkInProcess(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSide measures the CPU cost of one side's per-frame path for
+// 64-byte frames in a single goroutine, without any cross-core traffic:
+// the writer's paths with the reader's drain outside the timer, the
+// reader's with the writer's fill outside it, and the batch paths (both
+// sides timed, per frame).
+func BenchmarkSide(b *testing.B) {
+	const per = 4096 // frames per fill of the 1 MiB ring
+	src := make([]byte, 64)
+	frames := make([][]byte, 64)
+	for i := range frames {
+		frames[i] = src
+	}
+	ctx := context.Background()
+	drain := func(b *testing.B, r *Reader, n int) {
+		for got := 0; got < n; {
+			k, err := r.ReadBatch(ctx, 0, func([]byte, uint64) error { return nil })
+			if err != nil {
+				b.Fatal(err)
+			}
+			got += k
+		}
+	}
+	fill := func(b *testing.B, w *Writer, n int) {
+		for j := 0; j < n; j += len(frames) {
+			if _, err := w.WriteFrames(ctx, frames); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	run := func(name string, body func(b *testing.B, r *Reader, w *Writer, n int)) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			name := testName(b)
+			r := mustReader(b, name, 0, 1<<20)
+			w := mustWriter(b, name)
+			b.ResetTimer()
+			for done := 0; done < b.N; done += per {
+				body(b, r, w, min(per, b.N-done))
+			}
+		})
+	}
+	run("side=write/path=WriteFrame", func(b *testing.B, r *Reader, w *Writer, n int) {
+		for range n {
+			if err := w.WriteFrame(ctx, src); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		drain(b, r, n)
+		b.StartTimer()
+	})
+	run("side=write/path=Reserve", func(b *testing.B, r *Reader, w *Writer, n int) {
+		for range n {
+			buf, err := w.Reserve(ctx, len(src))
+			if err != nil {
+				b.Fatal(err)
+			}
+			copy(buf, src)
+			if err := w.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		drain(b, r, n)
+		b.StartTimer()
+	})
+	run("side=read/path=ReadFrame", func(b *testing.B, r *Reader, w *Writer, n int) {
+		b.StopTimer()
+		fill(b, w, n)
+		b.StartTimer()
+		for range n {
+			f, err := r.ReadFrame(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			f.Release()
+		}
+	})
+	run("side=both/path=batch", func(b *testing.B, r *Reader, w *Writer, n int) {
+		fill(b, w, n)
+		drain(b, r, n)
+	})
+}
