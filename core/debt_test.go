@@ -119,3 +119,34 @@ func TestTokenDebt_CorruptWrittenCount(t *testing.T) {
 	}
 	assertSticky(t, r, w, ErrCorrupt)
 }
+
+// TestSpin_CountBehindTheReader: a written_count that no longer grows past
+// what the reader saw (here: corrupted below read_count; likewise a wrap
+// marker counted before its frame by a writer that then died) must not
+// turn the reader's spin into a busy loop that never sleeps, and so never
+// probes the writer.
+func TestSpin_CountBehindTheReader(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 4096, fastPeer)
+	w := mustWriter(t, name, fastPeer)
+	for i := 1; i <= 3; i++ {
+		b := make([]byte, 100)
+		pattern(b, uint64(i))
+		if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectSeqs(t, r, 1, 3, nil)
+	if err := openHostile(t, name).PokeName("payload_written_count", 1); err != nil {
+		t.Fatal(err)
+	}
+	var rerr error
+	cpu := idleCPU(t, 300*time.Millisecond, func(ctx context.Context) { _, rerr = r.ReadFrame(ctx) })
+	if !errors.Is(rerr, context.DeadlineExceeded) {
+		t.Fatalf("ReadFrame with the count behind: %v, want the deadline", rerr)
+	}
+	t.Logf("reader with written_count behind read_count: CPU %.1f%% of one core", 100*cpu)
+	if cpu > 0.25 {
+		t.Errorf("CPU %.0f%% while waiting: the spin returns at once and the reader never sleeps", 100*cpu)
+	}
+}
