@@ -146,20 +146,19 @@ func (r *Report) idleAndTargets(b *strings.Builder) {
 		fmt.Fprintf(b, "\n## Idle reader\n\nA reader blocked in ReadFrame for %v with a silent writer connected used %.2f %% of one core.\n",
 			r.Config.IdleCPU, r.IdleReaderCPU)
 	}
-	if len(r.Targets) == 0 {
+	targetTable(b, "Targets", "zerobuffer figures use the best zerobuffer path at that size (named).", r.Targets)
+	targetTable(b, "Fast-path targets", "The per-frame API is the better of zb-copy and zb-zerocopy; the batch API is zb-batch; "+
+		"the ceiling is the spin ring of this run.", r.FastTargets)
+}
+
+// targetTable renders one table of targets under a heading (nothing when
+// ts is empty).
+func targetTable(b *strings.Builder, title, intro string, ts []Target) {
+	if len(ts) == 0 {
 		return
 	}
-	b.WriteString("\n## Targets\n\nzerobuffer figures use the best zerobuffer path at that size (named).\n\n" +
-		"| target | goal | measured | result |\n|---|---|---|---|\n")
-	for _, t := range r.Targets {
-		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", t.Name, t.Goal, t.Measured, t.Result)
-	}
-	if len(r.FastTargets) == 0 {
-		return
-	}
-	b.WriteString("\n## Fast-path targets\n\nThe per-frame API is the better of zb-copy and zb-zerocopy; the batch API is zb-batch; " +
-		"the ceiling is the spin ring of this run.\n\n| target | goal | measured | result |\n|---|---|---|---|\n")
-	for _, t := range r.FastTargets {
+	fmt.Fprintf(b, "\n## %s\n\n%s\n\n| target | goal | measured | result |\n|---|---|---|---|\n", title, intro)
+	for _, t := range ts {
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", t.Name, t.Goal, t.Measured, t.Result)
 	}
 }

@@ -20,13 +20,7 @@ func TestTokenDebt_SettledBeforeSleep(t *testing.T) {
 	name := testName(t)
 	r := mustReader(t, name, 0, 4096, WithSpin(0))
 	w := mustWriter(t, name)
-	for i := 1; i <= 10; i++ {
-		b := make([]byte, 20)
-		pattern(b, uint64(i))
-		if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeSeqs(t, w, 1, 10, 20)
 	expectSeqs(t, r, 1, 10, nil)
 	r.mu.Lock()
 	debt, v := r.debt, r.semW.Value()
@@ -46,13 +40,7 @@ func TestTokenDebt_SettledBeforeSleep(t *testing.T) {
 		t.Fatalf("after sleeping: debt %d, sem-w value %d, banked %d; want 0, 0, 0", debt, v, banked)
 	}
 	// The next frames are read normally: the sleep took no token of theirs.
-	for i := 11; i <= 13; i++ {
-		b := make([]byte, 20)
-		pattern(b, uint64(i))
-		if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeSeqs(t, w, 11, 13, 20)
 	expectSeqs(t, r, 11, 13, nil)
 }
 
@@ -89,13 +77,7 @@ func TestTokenDebt_CorruptWrittenCount(t *testing.T) {
 	name := testName(t)
 	r := mustReader(t, name, 0, 4096, fastPeer)
 	w := mustWriter(t, name, fastPeer)
-	for i := 1; i <= 4; i++ {
-		b := make([]byte, 1024-16)
-		pattern(b, uint64(i))
-		if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeSeqs(t, w, 1, 4, 1024-16)
 	expectSeqs(t, r, 1, 4, nil)
 	if err := openHostile(t, name).PokeName("payload_written_count", 1<<40); err != nil {
 		t.Fatal(err)
@@ -129,13 +111,7 @@ func TestSpin_CountBehindTheReader(t *testing.T) {
 	name := testName(t)
 	r := mustReader(t, name, 0, 4096, fastPeer)
 	w := mustWriter(t, name, fastPeer)
-	for i := 1; i <= 3; i++ {
-		b := make([]byte, 100)
-		pattern(b, uint64(i))
-		if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeSeqs(t, w, 1, 3, 100)
 	expectSeqs(t, r, 1, 3, nil)
 	if err := openHostile(t, name).PokeName("payload_written_count", 1); err != nil {
 		t.Fatal(err)

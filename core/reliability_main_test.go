@@ -146,6 +146,18 @@ func fillRing(t testing.TB, w *Writer, size int) int {
 	}
 }
 
+// writeSeqs writes frames from..to, each size bytes of its pattern.
+func writeSeqs(t testing.TB, w *Writer, from, to, size int) {
+	t.Helper()
+	for i := from; i <= to; i++ {
+		b := make([]byte, size)
+		pattern(b, uint64(i))
+		if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+}
+
 // expectSeqs reads frames and checks that they carry sequence numbers
 // from..to with the pattern and sizes of next (nil: any size).
 func expectSeqs(t testing.TB, r *Reader, from, to int, next func() int) {

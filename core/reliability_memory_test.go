@@ -304,13 +304,7 @@ func TestCrash_C22_SemaphoreDrift(t *testing.T) {
 		name := testName(t)
 		r := mustReader(t, name, 0, 4096, fastPeer)
 		w := mustWriter(t, name, fastPeer)
-		for i := 1; i <= 3; i++ {
-			b := make([]byte, 100)
-			pattern(b, uint64(i))
-			if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeSeqs(t, w, 1, 3, 100)
 		expectSeqs(t, r, 1, 3, nil)
 		if _, err := hostile.Post(name, platform.Dirs{}, hostile.SemW, 5); err != nil {
 			t.Fatal(err)
@@ -332,13 +326,7 @@ func TestCrash_C22_SemaphoreDrift(t *testing.T) {
 		if cpu > 0.25 {
 			t.Errorf("CPU %.0f%% while idle: busy spin (want < 5%%)", 100*cpu)
 		}
-		for i := 4; i <= 10; i++ {
-			b := make([]byte, 100)
-			pattern(b, uint64(i))
-			if err := w.WriteFrame(ctxT(t, time.Second), b); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeSeqs(t, w, 4, 10, 100)
 		expectSeqs(t, r, 4, 10, nil)
 	})
 	t.Run("stray posts while streaming", func(t *testing.T) {
