@@ -177,6 +177,7 @@ func (r *Reader) drainLocked(limit int, fn func(data []byte, seq uint64) error) 
 	for n != limit && r.readyLocked() {
 		r.spendLocked()
 		off, next, seq, ok := r.inPlaceLocked()
+		sp := next - off + layout.HeaderSize
 		if !ok {
 			loc, perr := layout.NextFrame(r.v.ring, r.pos)
 			if perr != nil || loc.Sequence != r.expected {
@@ -185,12 +186,9 @@ func (r *Reader) drainLocked(limit int, fn func(data []byte, seq uint64) error) 
 				}
 			}
 			r.passLocked(loc)
-			off, next, seq = loc.Offset, loc.Next, loc.Sequence
-			inFn = span(loc)
-		} else {
-			inFn = next - off + layout.HeaderSize
+			off, next, seq, sp = loc.Offset, loc.Next, loc.Sequence, span(loc)
 		}
-		sp := inFn
+		inFn = sp
 		err = fn(r.v.ring[off:next:next], seq)
 		inFn = 0
 		n++

@@ -119,8 +119,8 @@ func (w *Writer) WriteFrames(ctx context.Context, frames [][]byte) (int, error) 
 // Crash-test builds always take the general path, with its failpoints.
 func (w *Writer) appendInLineLocked(p []byte) bool {
 	n := uint64(len(p))
-	t := layout.HeaderSize + n
-	if failpointsEnabled || n == 0 || t > w.free || w.pos+t+layout.HeaderSize > w.v.p || w.batch.frames == ^uint32(0)-1 {
+	t, ok := w.inLine(n)
+	if !ok || w.batch.frames == ^uint32(0)-1 {
 		return false
 	}
 	ring := w.v.ring
@@ -133,6 +133,16 @@ func (w *Writer) appendInLineLocked(p []byte) bool {
 	w.batch.frames++
 	w.batch.need += t
 	return true
+}
+
+// inLine reports whether a frame of n payload bytes goes at w.pos within
+// the cached free space, leaving at least a header's room before the
+// ring's end (so no wrap and no tail question arises); t is its size with
+// the header. Crash-test builds always answer no: the general path has
+// their failpoints.
+func (w *Writer) inLine(n uint64) (t uint64, ok bool) {
+	t = layout.HeaderSize + n
+	return t, !failpointsEnabled && n > 0 && t <= w.free && w.pos+t+layout.HeaderSize <= w.v.p
 }
 
 // Reserve places a frame of n bytes in the ring and returns its payload
@@ -236,15 +246,12 @@ func (w *Writer) reserveLocked(ctx context.Context, n int) ([]byte, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: %d bytes", ErrInvalidFrameSize, n)
 	}
-	if t := layout.HeaderSize + uint64(n); !failpointsEnabled && t <= w.free && w.pos+t+layout.HeaderSize <= w.v.p {
-		// The common case, without the general placement: the frame fits
-		// in the cached free space and leaves room for a header before
-		// the end, so neither a wrap nor a tail question arises.
+	if t, ok := w.inLine(uint64(n)); ok { // the common case, without the general placement
 		ring := w.v.ring
 		layout.PutHeader(ring[w.pos:], layout.Header{Size: uint64(n), Sequence: w.seq})
 		w.res.open, w.res.start, w.res.size, w.res.need, w.res.markers = true, w.pos, uint64(n), t, 0
-		off := w.pos + layout.HeaderSize
-		return ring[off : off+t-layout.HeaderSize : off+t-layout.HeaderSize], nil
+		off, end := w.pos+layout.HeaderSize, w.pos+t
+		return ring[off:end:end], nil
 	}
 	r, err := w.place(uint64(n))
 	if err != nil {
