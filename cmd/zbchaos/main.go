@@ -149,11 +149,16 @@ func (s *soak) start(role, fp string, args ...string) *child {
 	}
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	out, err := cmd.StdoutPipe()
+	// Our own pipe rather than cmd.StdoutPipe, which Wait (below, run
+	// concurrently) would close before the last lines are read.
+	out, childOut, err := os.Pipe()
 	if err != nil {
 		panic(err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = childOut
+	err = cmd.Start()
+	childOut.Close()
+	if err != nil {
 		panic(err)
 	}
 	c := &child{role: role, fp: fp, cmd: cmd, lines: make(chan line, 4096), done: make(chan struct{}), started: time.Now()}
@@ -162,6 +167,7 @@ func (s *soak) start(role, fp string, args ...string) *child {
 		for sc.Scan() {
 			c.lines <- line{time.Now(), sc.Text()}
 		}
+		out.Close()
 		close(c.lines)
 	}()
 	go func() {

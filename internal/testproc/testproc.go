@@ -113,11 +113,19 @@ func StartEnv(t testing.TB, env []string, role string, args ...string) *Proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	// An os.Pipe of our own, not cmd.StdoutPipe: Wait closes the latter as
+	// soon as the child exits, which can drop the child's last lines (a
+	// "done" printed just before exit) that the reader below has not read
+	// yet. Our read end sees every line, then EOF.
+	stdout, childOut, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = childOut
+	err = cmd.Start()
+	childOut.Close() // the child has its copy
+	if err != nil {
+		stdout.Close()
 		t.Fatal(err)
 	}
 	p := &Proc{t: t, cmd: cmd, stdin: stdin, lines: make(chan string, 1024), done: make(chan struct{})}
@@ -127,6 +135,7 @@ func StartEnv(t testing.TB, env []string, role string, args ...string) *Proc {
 		for sc.Scan() {
 			p.lines <- sc.Text()
 		}
+		stdout.Close()
 		close(p.lines)
 	}()
 	go func() {
