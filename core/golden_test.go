@@ -124,13 +124,16 @@ func TestGolden_ReadCppImages(t *testing.T) {
 	})
 }
 
-// compareImage compares the live segment with a C++ image, PIDs aside.
+// compareImage compares the live segment with a C++ image, PIDs aside
+// (writer_pid, reader_pid and the Go writer's PID in the first reserved
+// word, which a C++ writer leaves zero).
 func compareImage(t *testing.T, r *Reader, img []byte) {
 	t.Helper()
 	got := append([]byte(nil), r.v.seg.Bytes()...)
 	want := append([]byte(nil), img...)
 	for _, b := range [][]byte{got, want} {
 		clear(b[layout.OffWriterPID : layout.OffReaderPID+8])
+		clear(b[layout.OffGoWriterPID : layout.OffGoWriterPID+8])
 	}
 	if !bytes.Equal(got, want) {
 		go1, _ := layout.DecodeOIEB(got)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/layout"
@@ -16,7 +17,8 @@ import (
 //     0 or at least a header (or could not have wrapped);
 //   - a wrapped frame starts at 0, does not reach into the waste it leaves
 //     at the end, and needs exactly waste + header + payload;
-//   - frames up to P/2-16 bytes always fit, as the docs promise;
+//   - frames up to alwaysFits(P) bytes always fit, as the docs promise;
+//   - no frame leaves a tail of 1..15 bytes before the ring's end;
 //   - a refusal is ErrFrameTooLarge.
 func FuzzPlace(f *testing.F) {
 	f.Add(uint64(1024), uint64(0), uint64(64))
@@ -35,7 +37,7 @@ func FuzzPlace(f *testing.F) {
 			if !errors.Is(err, ErrFrameTooLarge) {
 				t.Fatalf("place(%d) at %d of %d: %v", n, pos, p, err)
 			}
-			if n > 0 && p/2 > hdr && n <= p/2-hdr {
+			if n <= alwaysFits(p) {
 				t.Fatalf("place(%d) at %d of %d refused a frame the docs promise fits: %v", n, pos, p, err)
 			}
 			return
@@ -52,8 +54,8 @@ func FuzzPlace(f *testing.F) {
 			if r.need != hdr+n || r.markers != 0 {
 				t.Fatalf("in-line frame %+v", r)
 			}
-			if tail := p - end; tail != 0 && tail < hdr && hdr+n <= pos {
-				t.Fatalf("place(%d) at %d of %d left a %d-byte tail though it could wrap", n, pos, p, tail)
+			if tail := p - end; tail != 0 && tail < hdr {
+				t.Fatalf("place(%d) at %d of %d left a %d-byte tail", n, pos, p, tail)
 			}
 		case r.start == 0:
 			if end > pos {
@@ -69,4 +71,22 @@ func FuzzPlace(f *testing.F) {
 			t.Fatalf("place(%d) at %d of %d started at %d", n, pos, p, r.start)
 		}
 	})
+}
+
+// TestPlace_NoShortTailAtZero: the sizes that would end 1..15 bytes before
+// the ring's end at offset 0 are refused with ErrFrameTooLarge, naming the
+// sizes that always fit; the sizes around them are accepted.
+func TestPlace_NoShortTailAtZero(t *testing.T) {
+	const p = 4096
+	w := &Writer{v: &view{p: p}}
+	for n := uint64(p - 40); n <= p-16; n++ {
+		_, err := w.place(n)
+		refused := n >= p-31 && n <= p-17
+		if refused != (err != nil) {
+			t.Fatalf("place(%d) in a %d-byte ring: %v", n, p, err)
+		}
+		if refused && (!errors.Is(err, ErrFrameTooLarge) || !strings.Contains(err.Error(), "2024 bytes always fit")) {
+			t.Fatalf("place(%d): %v", n, err)
+		}
+	}
 }

@@ -1,15 +1,22 @@
 package core
 
-// Invariants of the read side (spec sections 5.3, 5.4 and 17):
+// Invariants of the read side (docs/PROTOCOL.md sections 5.3, 5.4 and 17):
 //
 //   - r.pos < P is where the next header starts; 0 < P-r.pos < 16 is an
 //     unmarked wrap left by a C++ writer and is skipped like a marker
 //     (its bytes are returned as credit, read_count is not touched).
 //   - One sem-w token stands for one committed frame; a wrap marker shares
-//     the token of the frame after it. A frame is consumed when
-//     payload_written_count covers it (every writer stores the count after
-//     the frame's bytes and before its post), against a banked token
-//     (r.tokens) or on credit (r.debt). The debt is settled, with one take
+//     the token of the frame after it. The reader never reads an item its
+//     writer has not finished (section 17, "Not safe"). A Go writer
+//     (layout.OffGoWriterPID == writer_pid) counts a marker together with
+//     its frame once the frame is complete, so its frames are consumed when
+//     payload_written_count covers them, against a banked token (r.tokens)
+//     or on credit (r.debt). Any other writer may count a marker before it
+//     writes the frame after it, or count a marker it never writes, so its
+//     frames are consumed only against a token in hand; the count is then
+//     just a hint for the spin (a foreign writer killed between counting
+//     a frame and posting its token loses that frame: the count alone
+//     cannot tell it from a half-written one). The debt is settled, with one take
 //     of many tokens, before the reader sleeps on sem-w, past debtLimit,
 //     when a stream ends and on Close (spec 17: "keep a token debt and
 //     subtract it later"); until then the sem-w value may exceed the frames
@@ -17,7 +24,7 @@ package core
 //     strays and are dropped.
 //   - read_pos/read_count/payload_free_bytes and the sem-r value may lag
 //     while the reader holds a backlog; they are published when it has no
-//     pending frame, before it sleeps, when a stream ends, as soon as a
+//     pending frame (also as ReadFrame hands out the last one), before it sleeps, when a stream ends, as soon as a
 //     writer waits on sem-r, past a threshold (ring/8, at most 16 KiB),
 //     and on Close. read_pos is stored before the free_bytes add it covers.
 //   - Every value read from shared memory is validated against the ring
@@ -52,9 +59,7 @@ import (
 func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 	r.mu.Lock()
 	if f, err, wait := r.tryReadLocked(false); !wait {
-		if f == nil {
-			r.flushLocked() // the stream ended: at rest
-		}
+		r.handOutLocked(f)
 		r.mu.Unlock()
 		return f, err
 	}
@@ -77,9 +82,7 @@ func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
 		r.mu.Lock()
 		f, err, wait := r.tryReadLocked(checkPeer)
 		if !wait {
-			if f == nil {
-				r.flushLocked() // the stream ended: at rest
-			}
+			r.handOutLocked(f)
 			r.mu.Unlock()
 			return f, err
 		}
@@ -96,6 +99,30 @@ func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
 			return nil, ErrClosed
 		}
 		checkPeer = n == 0
+	}
+}
+
+// handOutLocked keeps the reader's OIEB fields exact at rest (docs/
+// PROTOCOL.md section 17, rule b) as ReadFrame returns f: when f is the
+// last pending frame (or the stream ended, f == nil), releases not yet
+// published are published now, so that a writer waiting for that space
+// gets it while the application holds f. With no release to publish,
+// only the positions are stored; the next release's free_bytes add
+// orders them, as in flushLocked.
+func (r *Reader) handOutLocked(f *Frame) {
+	switch {
+	case f == nil:
+		r.flushLocked() // the stream ended: at rest
+	case r.credit == 0 && r.posts == 0:
+		if r.pos != r.pubPos || r.count != r.pubCount {
+			if !r.committedLocked() {
+				r.v.storeOrdered(offReadPos, r.pos)
+				r.v.storeOrdered(offReadCount, r.count)
+				r.pubPos, r.pubCount = r.pos, r.count
+			}
+		}
+	case !r.committedLocked():
+		r.flushLocked()
 	}
 }
 
@@ -330,14 +357,28 @@ func (r *Reader) tryReadLocked(checkPeer bool) (f *Frame, err error, wait bool) 
 	return r.checkWriterLocked(checkPeer)
 }
 
-// committedLocked reports whether payload_written_count covers the next
-// item (a frame, or a marker and its frame). The count is re-read only
-// when the cached value runs out, about once per batch.
+// committedLocked reports whether the next item (a frame, or a wrap
+// marker and its frame) is complete and may be read. How that is known
+// depends on the writer (docs/PROTOCOL.md section 17):
+//
+//   - A Go writer (layout.OffGoWriterPID equal to writer_pid) counts a
+//     marker together with its frame, after the frame is complete, so
+//     payload_written_count covering the item proves it. The count is
+//     re-read only when the cached value runs out, about once per batch.
+//   - Any other writer may count a marker before it writes the frame after
+//     it, or count a marker it never writes (the Python writer at a
+//     1..15-byte tail), so the count proves nothing; every reference writer
+//     posts exactly one sem-w token per frame once the frame is complete,
+//     so the frame is read only against a token in hand.
 func (r *Reader) committedLocked() bool {
-	if r.count+2 <= r.written {
+	if r.trusted && r.count+2 <= r.written {
 		return true
 	}
 	r.written = r.v.load(offWrittenCount)
+	r.trusted = r.goWriterLocked()
+	if !r.trusted {
+		return r.tokenReadyLocked()
+	}
 	if r.written > r.count && r.written-r.count > r.v.p/layout.HeaderSize {
 		// More items than the ring can hold: a corrupt count, which would
 		// otherwise send the reader round stale bytes without end.
@@ -345,6 +386,25 @@ func (r *Reader) committedLocked() bool {
 			&CorruptError{Field: "payload_written_count", Got: r.written, Limit: r.count + r.v.p/layout.HeaderSize})
 		return false
 	}
+	return r.countedLocked()
+}
+
+// goWriterLocked reports whether the connected writer is a Go writer,
+// which counts a wrap marker only together with its complete frame. It is
+// read after payload_written_count: a foreign writer stores writer_pid
+// before it counts anything, so a count read earlier is never taken for
+// a Go writer's.
+func (r *Reader) goWriterLocked() bool {
+	pid := r.v.load(offWriterPID)
+	return pid != 0 && r.v.load(offGoWriterPID) == pid
+}
+
+// countedLocked reports whether payload_written_count (r.written) covers
+// the next item, for a Go writer: two counted items always cover it; one
+// covers a frame but not a marker and its frame, which a Go writer counts
+// together. A header that does not parse although counted is reported as
+// committed, and consumeLocked turns it into a sticky ErrCorrupt.
+func (r *Reader) countedLocked() bool {
 	if r.count+2 <= r.written {
 		return true
 	}
@@ -352,7 +412,17 @@ func (r *Reader) committedLocked() bool {
 		return false
 	}
 	loc, err := layout.NextFrame(r.v.ring, r.pos)
-	return err != nil || r.count+loc.Markers+1 <= r.written // errors surface in consumeLocked
+	return err != nil || loc.Markers == 0
+}
+
+// tokenReadyLocked reports whether a sem-w token is in hand for the next
+// frame, taking every token the semaphore holds when none is (they repay
+// the token debt first).
+func (r *Reader) tokenReadyLocked() bool {
+	if r.tokens == 0 && !r.unmapped {
+		r.bankLocked(r.semW.TryTake(^uint32(0)))
+	}
+	return r.tokens > 0
 }
 
 // checkWriterLocked decides, with no token available, whether the stream

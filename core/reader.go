@@ -49,6 +49,7 @@ type Reader struct {
 	tokens    uint64     // sem-w tokens taken but not yet consumed
 	debt      uint64     // items consumed before their sem-w token was taken
 	written   uint64     // payload_written_count as last read
+	trusted   bool       // the writer is a Go writer: written alone proves a frame complete
 	credit    uint64     // bytes released but not yet added to payload_free_bytes
 	posts     uint32     // sem-r posts owed for released frames
 	pubPos    uint64     // read_pos last published

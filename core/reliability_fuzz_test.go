@@ -51,7 +51,7 @@ func (m *ringModel) empty() bool {
 }
 
 // alwaysFits is the largest payload a Go writer places at any position.
-func (m *ringModel) alwaysFits() int { return m.p/2 - layout.HeaderSize }
+func (m *ringModel) alwaysFits() int { return int(alwaysFits(uint64(m.p))) }
 
 // fuzzOp reads the op stream one byte at a time.
 type fuzzOp struct {

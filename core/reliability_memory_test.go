@@ -118,13 +118,13 @@ func stressCount() int {
 }
 
 // stressSizes yields the C21 frame sizes: mostly small, some large
-// enough to force frequent wraps, all at most ring/2-16 (always fits).
+// enough to force frequent wraps, all at most alwaysFits(ring).
 func stressSizes(seed uint64, ring int) func() int {
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	return func() int {
 		switch rng.IntN(16) {
 		case 0:
-			return ring/4 + rng.IntN(ring/4-16)
+			return ring/4 + rng.IntN(ring/4-24)
 		case 1, 2:
 			return 1 + rng.IntN(16)
 		default:

@@ -66,6 +66,7 @@ const (
 	offReadCount    = uintptr(layout.OffPayloadReadCount)
 	offWriterPID    = uintptr(layout.OffWriterPID)
 	offReaderPID    = uintptr(layout.OffReaderPID)
+	offGoWriterPID  = uintptr(layout.OffGoWriterPID)
 )
 
 // headWord is the first OIEB word of an initialised segment: oieb_size 128

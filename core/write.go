@@ -278,7 +278,13 @@ func (w *Writer) reserveLocked(ctx context.Context, n int) ([]byte, error) {
 	return ring[off : off+r.size : off+r.size], nil
 }
 
-// place decides where a frame of n payload bytes goes.
+// place decides where a frame of n payload bytes goes. It never leaves a
+// tail of 1..15 bytes before the ring's end: a frame that would wraps
+// early behind a marker, and one that cannot (it would overlap its own
+// wrap waste, or it starts at offset 0) is refused, because the Python
+// reference reader fails on such a tail (docs/PROTOCOL.md section 5.5).
+// Sizes P-31..P-17 are therefore never accepted, P-16 only at offset 0,
+// and up to alwaysFits(P) everywhere.
 func (w *Writer) place(n uint64) (reservation, error) {
 	p := w.v.p
 	t := layout.HeaderSize + n
@@ -286,19 +292,33 @@ func (w *Writer) place(n uint64) (reservation, error) {
 		return reservation{}, fmt.Errorf("%w: %d bytes, ring holds at most %d", ErrFrameTooLarge, n, p-layout.HeaderSize)
 	}
 	e := p - w.pos // bytes to the physical end
-	if e >= t && (e == t || e-t >= layout.HeaderSize || t > w.pos) {
+	if e >= t && (e == t || e-t >= layout.HeaderSize) {
 		return reservation{open: true, start: w.pos, size: n, need: t}, nil
 	}
 	// Wrap. The waste [pos, P) and the frame [0, t) must not overlap.
 	if t > w.pos {
+		if e >= t {
+			return reservation{}, fmt.Errorf("%w: %d bytes at ring offset %d of %d would leave a %d-byte tail that other readers cannot parse (frames up to %d bytes always fit)",
+				ErrFrameTooLarge, n, w.pos, p, e-t, alwaysFits(p))
+		}
 		return reservation{}, fmt.Errorf("%w: %d bytes cannot be placed at ring offset %d of %d (frames up to %d bytes always fit)",
-			ErrFrameTooLarge, n, w.pos, p, p/2-layout.HeaderSize)
+			ErrFrameTooLarge, n, w.pos, p, alwaysFits(p))
 	}
 	var markers uint64
 	if e >= layout.HeaderSize {
 		markers = 1
 	}
 	return reservation{open: true, start: 0, size: n, need: e + t, markers: markers}, nil
+}
+
+// alwaysFits is the largest payload place accepts at every position of a
+// ring of p bytes: a frame of t <= (p-16)/2 bytes with its header either
+// leaves 16 bytes or more before the end or fits before its position.
+func alwaysFits(p uint64) uint64 {
+	if p < 3*layout.HeaderSize {
+		return 0
+	}
+	return (p-layout.HeaderSize)/2 - layout.HeaderSize
 }
 
 // commitLocked completes the open reservation and publishes it (or adds

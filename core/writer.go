@@ -185,6 +185,7 @@ func (w *Writer) adoptState() error {
 	if err := w.lock.SetContent([]byte(strconv.FormatUint(pid, 10) + "\n")); err != nil {
 		return fmt.Errorf("zerobuffer: writer lock %q: %w", w.name, err)
 	}
+	w.v.store(offGoWriterPID, pid) // before writer_pid: see layout.OffGoWriterPID
 	w.v.store(offWriterPID, pid)
 	return nil
 }
@@ -308,7 +309,8 @@ func (w *Writer) Close() error {
 	defer w.mu.Unlock()
 	w.publishLocked()
 	w.v.store(offWriterPID, 0) // after the final positions (spec 17)
-	w.semW.Interrupt()         // a sleeping Go reader sees EOF at once
+	w.v.store(offGoWriterPID, 0)
+	w.semW.Interrupt() // a sleeping Go reader sees EOF at once
 	close(w.stopMon)
 	w.monitorWG.Wait()
 	w.release()

@@ -138,6 +138,13 @@ func (s *Segment) Poke(f Field, v uint64) {
 	}
 }
 
+// Add adds delta (two's complement for a subtraction) to the 8-byte field
+// f with one atomic read-modify-write, as peers update payload_free_bytes,
+// and returns the new value.
+func (s *Segment) Add(f Field, delta uint64) uint64 {
+	return atomic.AddUint64(s.word(f.Off), delta)
+}
+
 // PokeName is Poke by field name.
 func (s *Segment) PokeName(name string, v uint64) error {
 	f, err := FieldByName(name)

@@ -34,6 +34,15 @@ const (
 	OffWriterPID            = 0x50
 	OffReaderPID            = 0x58
 	OffReserved             = 0x60 // 4 x u64, zero
+
+	// OffGoWriterPID is the first reserved word, used by Go writers only:
+	// a Go writer stores its PID here before it stores writer_pid, and
+	// clears it on Close. A reader that finds it equal to writer_pid knows
+	// that the writer counts a wrap marker together with the frame after
+	// it, once the frame is complete (docs/PROTOCOL.md section 17), and
+	// may read on payload_written_count alone. Foreign peers leave it zero
+	// and ignore it.
+	OffGoWriterPID = OffReserved
 )
 
 // ErrBase is the root every ZeroBuffer error matches with errors.Is; the
