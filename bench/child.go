@@ -62,6 +62,8 @@ type job struct {
 	Name2    string        `json:"name2,omitempty"` // second buffer (ping-pong replies)
 	Ring     int           `json:"ring,omitempty"`  // ring bytes
 	Mode     string        `json:"mode,omitempty"`  // zerobuffer write path for echo
+	Idle     string        `json:"idle,omitempty"`  // zerobuffer idle strategy ("" = default)
+	CPU      int           `json:"cpu,omitempty"`   // pin the child to CPU-1 (0 = no pin)
 	Duration time.Duration `json:"duration,omitempty"`
 }
 

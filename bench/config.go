@@ -42,6 +42,10 @@ type Config struct {
 	Throughput bool          // run the one-way throughput cases
 	Latency    bool          // run the ping-pong cases
 	Limits     bool          // measure memcpy, cache-line round trip and the spin-ring ceiling
+	// IdleStrategies runs the 64-byte round trip once per zerobuffer idle
+	// strategy (and busy-spin with both processes pinned, where the
+	// machine has two CPUs or more), beside the in-process channel.
+	IdleStrategies bool
 
 	// Progress, if not nil, receives a one-line progress bar that is
 	// redrawn with carriage returns (pass os.Stderr only when it is a
@@ -67,6 +71,8 @@ func DefaultConfig() Config {
 		Throughput: true,
 		Latency:    true,
 		Limits:     true,
+
+		IdleStrategies: true,
 	}
 }
 

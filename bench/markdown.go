@@ -24,6 +24,7 @@ func (r *Report) Markdown(w io.Writer) error {
 	if r.Config.Gap > 0 {
 		r.latencyTable(&b, r.Config.Gap)
 	}
+	r.idleStrategyTable(&b)
 	r.idleAndTargets(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -194,4 +195,39 @@ func fmtNs(ns float64) string {
 		return fmt.Sprintf("%.2f µs", ns/1e3)
 	}
 	return fmt.Sprintf("%.0f ns", ns)
+}
+
+// idleStrategyTable renders the round trip per idle strategy, with the
+// in-process channel and the cache-line round trip of the same run.
+func (r *Report) idleStrategyTable(b *strings.Builder) {
+	if len(r.IdleLatency) == 0 {
+		return
+	}
+	b.WriteString("\n## Round trip per idle strategy, 64 B back to back\n\n" +
+		"zb-copy with both sides in the strategy (core.WithIdleStrategy); pinned: this process on CPU 0, " +
+		"the echo process on CPU 1. The cache-line round trip is the busy-polling ceiling.\n\n" +
+		"| strategy | pinned | samples | p50 | p99 | p99.9 | max | CPU client | CPU server |\n" +
+		"|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, l := range r.IdleLatency {
+		name, pinned := l.Idle, "no"
+		if l.Pinned {
+			pinned = "yes"
+		}
+		if l.InProcess {
+			name = "in-process chan"
+		}
+		if l.Err != "" {
+			fmt.Fprintf(b, "| %s | %s | error: %s | | | | | | |\n", name, pinned, cell(l.Err))
+			continue
+		}
+		client, server := fmtPct(l.ClientCPU), fmtPct(l.ServerCPU)
+		if l.InProcess {
+			client, server = client+" (both)", ""
+		}
+		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", name, pinned, l.Samples,
+			fmtNs(l.P50), fmtNs(l.P99), fmtNs(l.P999), fmtNs(l.Max), client, server)
+	}
+	if r.Limits != nil && r.Limits.CacheLineError == "" {
+		fmt.Fprintf(b, "| cache-line round trip (ceiling) | no | | %s | | | | | |\n", fmtNs(r.Limits.CacheLineRTTNs))
+	}
 }

@@ -14,6 +14,10 @@ type Report struct {
 	Limits     *Limits      `json:"limits,omitempty"`
 	Throughput []Throughput `json:"throughput"`
 	Latency    []Latency    `json:"latency"`
+	// IdleLatency is the 64-byte back-to-back round trip of zb-copy per
+	// idle strategy (core.IdleStrategy), busy-spin also pinned, beside
+	// the in-process channel of the same run.
+	IdleLatency []Latency `json:"idle_latency,omitempty"`
 	// IdleReaderCPU is the CPU, in percent of one core, that a reader
 	// blocked in ReadFrame used; negative when not measured.
 	IdleReaderCPU float64  `json:"idle_reader_cpu_pct"`
@@ -81,7 +85,12 @@ type Latency struct {
 	ClientCPU float64       `json:"client_cpu_pct"` // whole process for the in-process channel
 	ServerCPU float64       `json:"server_cpu_pct"`
 	InProcess bool          `json:"in_process,omitempty"`
-	Err       string        `json:"error,omitempty"`
+	// Idle is the zerobuffer idle strategy of both sides ("" = default)
+	// and Pinned whether each process was pinned to its own CPU; set only
+	// in IdleLatency.
+	Idle   string `json:"idle,omitempty"`
+	Pinned bool   `json:"pinned,omitempty"`
+	Err    string `json:"error,omitempty"`
 	// CDF is the round-trip distribution, one point per histogram bucket.
 	CDF []CDFPoint `json:"cdf,omitempty"`
 }

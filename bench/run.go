@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/core"
 )
 
 // benchCase is one step of a run.
@@ -81,6 +83,9 @@ func plan(cfg Config) []benchCase {
 		if cfg.Gap > 0 {
 			cs = append(cs, planLatency(cfg, cfg.Gap)...)
 		}
+	}
+	if cfg.IdleStrategies {
+		cs = append(cs, planIdle(cfg)...)
 	}
 	if cfg.IdleCPU > 0 && slices.ContainsFunc(cfg.Transports, isZB) {
 		cs = append(cs, benchCase{"idle reader CPU", func(ctx context.Context, r *Report) {
@@ -189,6 +194,11 @@ func runLatency(ctx context.Context, t string, size int, d, gap time.Duration) L
 	default:
 		h, client, server, err = zbRTT(ctx, t, size, d, gap)
 	}
+	return latencyOf(t, size, gap, h, client, server, err)
+}
+
+// latencyOf summarises the round trips of one case.
+func latencyOf(t string, size int, gap time.Duration, h *Histogram, client, server sideResult, err error) Latency {
 	l := Latency{Transport: t, Size: size, Gap: gap, Err: errString(err), InProcess: t == TransportChan}
 	if h == nil || h.Count() == 0 {
 		if l.Err == "" {
@@ -232,4 +242,42 @@ func cpuModel() string {
 		}
 	}
 	return ""
+}
+
+// planIdle lists the idle-strategy round trips: 64 B back to back through
+// zb-copy, once per strategy, busy-spin again with each process pinned to
+// its own CPU, and the in-process channel of the same run.
+func planIdle(cfg Config) []benchCase {
+	const size = 64
+	type mode struct {
+		idle   core.IdleStrategy
+		pinned bool
+	}
+	modes := []mode{{core.IdleSpinThenSleep, false}, {core.IdleBusySpin, false}, {core.IdleLowCPU, false}}
+	if runtime.NumCPU() >= 2 {
+		modes = append(modes, mode{core.IdleBusySpin, true})
+	}
+	var cs []benchCase
+	for _, m := range modes {
+		label := "idle strategy " + m.idle.String()
+		if m.pinned {
+			label += " pinned"
+		}
+		cs = append(cs, benchCase{label, func(ctx context.Context, r *Report) {
+			l := runIdleLatency(ctx, m.idle, m.pinned, size, cfg.Duration)
+			r.IdleLatency = append(r.IdleLatency, l)
+		}})
+	}
+	cs = append(cs, benchCase{"idle strategy: chan", func(ctx context.Context, r *Report) {
+		l := runLatency(ctx, TransportChan, size, cfg.Duration, 0)
+		r.IdleLatency = append(r.IdleLatency, l)
+	}})
+	return cs
+}
+
+func runIdleLatency(ctx context.Context, idle core.IdleStrategy, pinned bool, size int, d time.Duration) Latency {
+	h, client, server, err := zbRTTIdle(ctx, TransportZBCopy, size, d, 0, idle, pinned)
+	l := latencyOf(TransportZBCopy, size, 0, h, client, server, err)
+	l.Idle, l.Pinned = idle.String(), pinned
+	return l
 }

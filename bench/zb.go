@@ -188,15 +188,31 @@ func recvBatches(ctx context.Context, r *core.Reader, m *message, size int) (sid
 
 // zbRTT measures ping-pong round trips with a child echo server.
 func zbRTT(ctx context.Context, mode string, size int, d, gap time.Duration) (*Histogram, sideResult, sideResult, error) {
+	return zbRTTIdle(ctx, mode, size, d, gap, core.IdleSpinThenSleep, false)
+}
+
+// zbRTTIdle is zbRTT with both sides using idle strategy idle; pinned
+// puts this process on CPU 0 and the echo child on CPU 1 for the case.
+func zbRTTIdle(ctx context.Context, mode string, size int, d, gap time.Duration, idle core.IdleStrategy, pinned bool) (*Histogram, sideResult, sideResult, error) {
 	req, respName := zbName("req"), zbName("resp")
 	defer removeBuffer(req)
 	defer removeBuffer(respName)
-	resp, err := core.NewReader(respName, zbConfig(size))
+	opt := core.WithIdleStrategy(idle)
+	resp, err := core.NewReader(respName, zbConfig(size), opt)
 	if err != nil {
 		return nil, sideResult{}, sideResult{}, err
 	}
 	defer resp.Close()
-	p, err := startPeer(job{Role: "zb-echo", Name: req, Name2: respName, Size: size, Mode: mode, Duration: d})
+	j := job{Role: "zb-echo", Name: req, Name2: respName, Size: size, Mode: mode, Duration: d, Idle: idle.String()}
+	if pinned {
+		restore, err := platform.PinProcess(0)
+		if err != nil {
+			return nil, sideResult{}, sideResult{}, err
+		}
+		defer restore()
+		j.CPU = 2 // CPU 1
+	}
+	p, err := startPeer(j)
 	if err != nil {
 		return nil, sideResult{}, sideResult{}, err
 	}
@@ -205,7 +221,7 @@ func zbRTT(ctx context.Context, mode string, size int, d, gap time.Duration) (*H
 		p.kill()
 		return nil, sideResult{}, sideResult{}, err
 	}
-	w, err := core.NewWriter(req)
+	w, err := core.NewWriter(req, opt)
 	if err != nil {
 		p.kill()
 		return nil, sideResult{}, sideResult{}, err
@@ -234,12 +250,25 @@ func zbRTT(ctx context.Context, mode string, size int, d, gap time.Duration) (*H
 func zbEchoChild(_ context.Context, j job, ready func(string) error) (sideResult, error) {
 	ctx, cancel := childContext(j)
 	defer cancel()
-	r, err := core.NewReader(j.Name, zbConfig(j.Size))
+	idle := core.IdleSpinThenSleep
+	if j.Idle != "" {
+		var err error
+		if idle, err = core.ParseIdleStrategy(j.Idle); err != nil {
+			return sideResult{}, err
+		}
+	}
+	if j.CPU > 0 {
+		if _, err := platform.PinProcess(j.CPU - 1); err != nil {
+			return sideResult{}, err
+		}
+	}
+	opt := core.WithIdleStrategy(idle)
+	r, err := core.NewReader(j.Name, zbConfig(j.Size), opt)
 	if err != nil {
 		return sideResult{}, err
 	}
 	defer r.Close()
-	w, err := core.NewWriter(j.Name2)
+	w, err := core.NewWriter(j.Name2, opt)
 	if err != nil {
 		return sideResult{}, err
 	}

@@ -19,6 +19,7 @@ type options struct {
 	logger        *slog.Logger
 	peerInterval  time.Duration
 	spin          time.Duration
+	idle          IdleStrategy
 	mode          os.FileMode
 	dirs          platform.Dirs
 	flushFraction uint64
@@ -48,6 +49,68 @@ func WithPeerCheckInterval(d time.Duration) Option { return func(o *options) { o
 // frames; sleeping keeps an idle side at no CPU. The default is 20µs; 0
 // disables spinning.
 func WithSpin(d time.Duration) Option { return func(o *options) { o.spin = d } }
+
+// IdleStrategy says how a side spends its CPU while it waits for its peer
+// (a reader for a frame, a writer for space). It trades CPU for latency,
+// like Aeron's idle strategies; the wire protocol is the same in every
+// mode (a writer still posts one sem-w token per frame, so a foreign reader
+// sleeping in the semaphore is always woken).
+type IdleStrategy int
+
+const (
+	// IdleSpinThenSleep, the default, busy-waits for up to the spin time
+	// ([WithSpin], 20µs by default), then sleeps in the semaphore (a
+	// futex on Linux). Back-to-back traffic is caught by the spin; an idle
+	// side costs well under 1 % of a CPU. A frame that arrives after the
+	// side fell asleep pays a kernel wake-up (several µs, tens of µs on a
+	// loaded machine).
+	IdleSpinThenSleep IdleStrategy = iota
+	// IdleBusySpin never sleeps while the peer is connected: the waiting
+	// side polls shared memory on its CPU, yielding it only to a runnable
+	// peer on the same core now and then, and checks the peer's liveness
+	// every peer-check interval. It buys the lowest and steadiest latency
+	// (no kernel wake-up on the path) for a whole CPU per waiting side;
+	// meant for processes pinned to their own cores. A dead peer is still
+	// noticed within the peer-check interval, a closed one at once.
+	IdleBusySpin
+	// IdleLowCPU spins only a few polls (about a microsecond), then
+	// sleeps in the semaphore. It saves the spin's CPU on a busy machine
+	// at the cost of a kernel wake-up for most frames that do not arrive
+	// back to back.
+	IdleLowCPU
+)
+
+// String returns the strategy's name as used by the command-line tools:
+// "spin-then-sleep", "busy-spin" or "low-cpu".
+func (s IdleStrategy) String() string {
+	switch s {
+	case IdleSpinThenSleep:
+		return "spin-then-sleep"
+	case IdleBusySpin:
+		return "busy-spin"
+	case IdleLowCPU:
+		return "low-cpu"
+	}
+	return fmt.Sprintf("IdleStrategy(%d)", int(s))
+}
+
+// ParseIdleStrategy returns the strategy named s (see [IdleStrategy.String]).
+func ParseIdleStrategy(s string) (IdleStrategy, error) {
+	for _, k := range []IdleStrategy{IdleSpinThenSleep, IdleBusySpin, IdleLowCPU} {
+		if s == k.String() {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("zerobuffer: unknown idle strategy %q (have spin-then-sleep, busy-spin, low-cpu)", s)
+}
+
+// lowCPUSpin is how long IdleLowCPU polls before it sleeps.
+const lowCPUSpin = time.Microsecond
+
+// WithIdleStrategy selects how a waiting side spends its CPU; the default
+// is [IdleSpinThenSleep]. The typed and duplex packages pass it through
+// their WithCoreOptions options.
+func WithIdleStrategy(s IdleStrategy) Option { return func(o *options) { o.idle = s } }
 
 // WithFileMode sets the permission bits of the objects a Reader creates
 // (shared memory, semaphores, lock file). The default is 0600; use 0660 or
@@ -86,8 +149,13 @@ func buildOptions(opts []Option) (options, error) {
 		return o, fmt.Errorf("zerobuffer: peer check interval %v out of range (0, 1m]", o.peerInterval)
 	case o.spin < 0 || o.spin > time.Second:
 		return o, fmt.Errorf("zerobuffer: spin %v out of range [0, 1s]", o.spin)
+	case o.idle < IdleSpinThenSleep || o.idle > IdleLowCPU:
+		return o, fmt.Errorf("zerobuffer: unknown idle strategy %d", int(o.idle))
 	case o.mode&^os.ModePerm != 0 || o.mode&0o600 != 0o600:
 		return o, fmt.Errorf("zerobuffer: file mode %v must be permission bits including 0600", o.mode)
+	}
+	if o.idle == IdleLowCPU {
+		o.spin = min(o.spin, lowCPUSpin)
 	}
 	if o.logger == nil {
 		o.logger = envLogger()

@@ -86,7 +86,7 @@ func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
 			r.mu.Unlock()
 			return f, err
 		}
-		seen := r.written // committedLocked has just re-read it
+		seen, trusted := r.written, r.trusted // committedLocked has just re-read them
 		r.mu.Unlock()
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -94,7 +94,7 @@ func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
 		if stop == nil {
 			stop, unregister = r.stopFunc(ctx)
 		}
-		n, ok := r.await(stop, seen, !checkPeer) // after an idle slice, sleep again at once
+		n, ok := r.await(stop, seen, trusted, !checkPeer) // after an idle slice, sleep again at once
 		if !ok {
 			return nil, ErrClosed
 		}
@@ -293,17 +293,26 @@ func (r *Reader) nextReadyLocked() *Frame {
 	return f
 }
 
-// await spins until payload_written_count grows past seen, then sleeps on
-// sem-w for up to one peer-check interval and banks the tokens it got. It
-// holds r.live shared so that Close cannot unmap the semaphore under it;
-// ok is false once the Reader is closing.
-func (r *Reader) await(stop func() bool, seen uint64, spin bool) (n uint32, ok bool) {
+// await spins until something new may be ready (see spin), then sleeps
+// on sem-w for up to one peer-check interval and banks the tokens it got.
+// Under IdleBusySpin it never sleeps: it spins for one peer-check interval
+// and returns n == 0 if nothing came, so that the caller probes the
+// writer. It holds r.live shared so that Close cannot unmap the semaphore
+// under it; ok is false once the Reader is closing.
+func (r *Reader) await(stop func() bool, seen uint64, trusted, spin bool) (n uint32, ok bool) {
 	r.live.RLock()
 	defer r.live.RUnlock()
 	if r.closing.Load() {
 		return 0, false
 	}
-	if spin && r.spin(seen) {
+	if r.opts.idle == IdleBusySpin {
+		r.flush() // at rest while it waits: every release visible
+		if r.spin(seen, trusted, r.opts.peerInterval, stop) {
+			return 1, true
+		}
+		return 0, !r.closing.Load()
+	}
+	if spin && r.spin(seen, trusted, r.opts.spin, stop) {
 		return 1, true // a frame is counted; tryReadLocked takes it
 	}
 	// At rest: every release visible, and the debt settled so that the
@@ -613,33 +622,35 @@ func (r *Reader) creditLocked() {
 // atRestLocked reports whether no committed frame is pending.
 func (r *Reader) atRestLocked() bool { return !r.committedLocked() }
 
-// spin busy-waits up to the spin budget for payload_written_count to grow
-// past seen, the value that showed nothing to read. (Not merely to differ
-// from read_count: a count that covers a wrap marker but not yet its
-// frame, or a corrupt one below read_count, would then make every spin
+// spin busy-waits for up to d for something new that may be ready: for
+// a Go writer (trusted), payload_written_count grown past seen, the value
+// that showed nothing to read; for any other writer, a token on sem-w,
+// since only a token proves its frame complete. (Not merely a count that
+// differs from read_count: a count that covers a wrap marker but not yet
+// its frame, or a corrupt one below read_count, would then make every spin
 // return at once, and a reader whose writer died just there would never
-// sleep, so never probe it.)
+// sleep, so never probe it.) It gives up early when stop reports true
+// (Close, ctx, a writer that closed).
 // Polls are spaced out, from the first one on (32 pause iterations, then
 // doubling up to 256: a quarter of a microsecond): every poll pulls the
 // count's cache line back from the writer, whose store to it then waits.
 // Polling at full speed made the writer's publication, and with it the
-// back-to-back round trip, twice as slow on a VM whose cache-line transfer
-// takes 200+ ns (p50 2.8 us against 1.3 us with the spacing, same runs);
-// spaced out, the writer also publishes several frames between two polls
-// and the reader takes them in one go.
-func (r *Reader) spin(seen uint64) bool {
-	if r.opts.spin <= 0 {
+// back-to-back round trip, about twice as slow on a VM whose cache-line
+// transfer takes 200+ ns; spaced out, the writer also publishes several
+// frames between two polls and the reader takes them in one go.
+func (r *Reader) spin(seen uint64, trusted bool, d time.Duration, stop func() bool) bool {
+	if d <= 0 {
 		return false
 	}
-	deadline := time.Now().Add(r.opts.spin)
+	deadline := time.Now().Add(d)
 	for round, gap := 0, 32; ; round, gap = round+1, min(2*gap, 256) {
 		for range 8 {
-			if r.v.load(offWrittenCount) > seen {
+			if trusted && r.v.load(offWrittenCount) > seen || !trusted && r.semW.Value() > 0 {
 				return true
 			}
 			pause(gap)
 		}
-		if r.closing.Load() || time.Now().After(deadline) {
+		if r.closing.Load() || time.Now().After(deadline) || round%8 == 7 && stop() {
 			return false
 		}
 		if r.semR.Waiters() > 0 {

@@ -396,19 +396,11 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 	if w.refreshFree() >= need {
 		return nil
 	}
-	if w.opts.spin > 0 {
-		deadline := time.Now().Add(w.opts.spin)
-		for round := 0; time.Now().Before(deadline); round++ {
-			for range 8 {
-				if w.refreshFree() >= need {
-					return nil
-				}
-				pause(64)
-			}
-			if round%16 == 15 {
-				platform.Yield() // a reader sharing this core gets to run
-			}
-		}
+	if w.opts.idle == IdleBusySpin {
+		return w.spinSpace(ctx, need)
+	}
+	if w.spinFor(need, w.opts.spin) {
+		return nil
 	}
 	var stop func() bool
 	for {
@@ -436,6 +428,47 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 		if w.refreshFree() >= need {
 			return nil
 		}
+	}
+}
+
+// spinFor busy-waits up to d for payload_free_bytes to cover need.
+func (w *Writer) spinFor(need uint64, d time.Duration) bool {
+	if d <= 0 {
+		return false
+	}
+	deadline := time.Now().Add(d)
+	for round := 0; time.Now().Before(deadline); round++ {
+		for range 8 {
+			if w.refreshFree() >= need {
+				return true
+			}
+			pause(64)
+		}
+		if round%16 == 15 {
+			platform.Yield() // a reader sharing this core gets to run
+		}
+	}
+	return false
+}
+
+// spinSpace is waitSpace under IdleBusySpin: it never sleeps, and checks
+// ctx, Close and the reader's liveness (which the monitor goroutine
+// probes every peer-check interval) between spins.
+func (w *Writer) spinSpace(ctx context.Context, need uint64) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%w: %w", ErrBufferFull, err)
+		}
+		if err := w.usableLocked(); err != nil {
+			return err
+		}
+		if f := w.v.load(offFree); f > w.v.p {
+			return fmt.Errorf("zerobuffer: write %q: %w", w.name, &CorruptError{Field: "payload_free_bytes", Got: f, Limit: w.v.p})
+		}
+		if w.spinFor(need, 100*time.Microsecond) {
+			return nil
+		}
+		w.semR.TryTake(^uint32(0)) // tokens nobody waits for (spec W2)
 	}
 }
 
