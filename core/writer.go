@@ -31,6 +31,7 @@ type Writer struct {
 	lock  *platform.Lock // Go writer lock, ignored by foreign readers
 
 	closing    atomic.Bool
+	closeMu    sync.Mutex  // held by Close until its cleanup is complete
 	readerGone atomic.Bool // set by the monitor goroutine
 	monitorWG  sync.WaitGroup
 	stopMon    chan struct{}
@@ -263,6 +264,17 @@ func (w *Writer) markReaderGone() {
 	}
 }
 
+// afterClose returns err, first waiting for a Close in progress when the
+// Writer is closing, so that a write reporting [ErrClosed] returns only
+// once the cleanup is done. The caller must not hold w.mu.
+func (w *Writer) afterClose(err error) error {
+	if err != nil && w.closing.Load() {
+		w.closeMu.Lock()
+		w.closeMu.Unlock() // nothing to guard: this waits for Close to finish
+	}
+	return err
+}
+
 // Name returns the buffer name.
 func (w *Writer) Name() string { return w.name }
 
@@ -297,7 +309,13 @@ func (w *Writer) MaxFrameSize() int { return w.maxFrame }
 // (writer_pid = 0) and releases the writer's resources. The reader then
 // reads every committed frame and gets io.EOF. A blocked write returns
 // [ErrClosed]; Close waits for an open [Writer.Reserve] to be committed.
+//
+// Every Close call, and every write that fails with ErrClosed, returns
+// only after the writer's lock and mapping are released, whichever
+// goroutine releases them: a program may exit as soon as one returns.
 func (w *Writer) Close() error {
+	w.closeMu.Lock()
+	defer w.closeMu.Unlock()
 	if w.closing.Swap(true) {
 		return nil
 	}
