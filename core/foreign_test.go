@@ -180,7 +180,15 @@ func TestForeign_ReaderWithFastWriter(t *testing.T) {
 			mustReader(t, name, 0, 64<<10) // owns the objects; the foreign reader consumes
 			w := mustWriter(t, name)
 			f := openForeign(t, name)
+			done := make(chan struct{}) // the test ends after the writer's Close, not during it
+			defer func() {
+				if t.Failed() {
+					w.Close() // wakes a writer blocked on a reader that gave up
+				}
+				<-done
+			}()
 			go func() {
+				defer close(done)
 				next := frameSizes(5, 3000)
 				ctx := context.Background()
 				var pending [][]byte

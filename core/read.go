@@ -61,10 +61,11 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 	if f, err, wait := r.tryReadLocked(false); !wait {
 		r.handOutLocked(f)
 		r.mu.Unlock()
-		return f, err
+		return f, r.afterClose(err)
 	}
 	r.mu.Unlock()
-	return r.readWait(ctx)
+	f, err := r.readWait(ctx)
+	return f, r.afterClose(err)
 }
 
 // readWait is ReadFrame once nothing was ready: it spins, sleeps and
@@ -699,7 +700,8 @@ func (r *Reader) stopFunc(ctx context.Context) (stop, unregister func() bool) {
 
 // WaitWriter blocks until a writer is connected: immediately if one is,
 // otherwise until a new one connects after the previous one ended.
-func (r *Reader) WaitWriter(ctx context.Context) error {
+func (r *Reader) WaitWriter(ctx context.Context) (err error) {
+	defer func() { err = r.afterClose(err) }() // runs after r.live is released
 	r.live.RLock()
 	defer r.live.RUnlock()
 	t := time.NewTicker(r.opts.peerInterval / 4)

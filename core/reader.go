@@ -40,6 +40,7 @@ type Reader struct {
 	lock  *platform.Lock
 
 	closing atomic.Bool
+	closeMu sync.Mutex   // held by Close until its cleanup is complete
 	live    sync.RWMutex // held shared by ReadFrame calls, exclusively by Close
 
 	mu        sync.Mutex // guards everything below
@@ -221,7 +222,14 @@ func (r *Reader) Name() string { return r.name }
 // [ErrReaderDead]. Blocked ReadFrame calls return [ErrClosed]. Frames still
 // held stay readable: the memory is unmapped when the last one is
 // released. Close is idempotent.
+//
+// Every Close call, and every call that fails with ErrClosed, returns only
+// after the objects are removed, whichever goroutine removes them: a
+// program may exit as soon as one of them returns (a signal handler and a
+// deferred Close racing at the end of main).
 func (r *Reader) Close() error {
+	r.closeMu.Lock()
+	defer r.closeMu.Unlock()
 	if r.closing.Swap(true) {
 		return nil
 	}
@@ -238,6 +246,17 @@ func (r *Reader) Close() error {
 	r.destroy()
 	r.log.Debug("zerobuffer: reader closed", "name", r.name)
 	return nil
+}
+
+// afterClose returns err, first waiting for a Close in progress when the
+// Reader is closing, so that a call reporting [ErrClosed] returns only
+// once the objects are gone. The caller must hold neither r.mu nor r.live.
+func (r *Reader) afterClose(err error) error {
+	if err != nil && r.closing.Load() {
+		r.closeMu.Lock()
+		r.closeMu.Unlock() // nothing to guard: this waits for Close to finish
+	}
+	return err
 }
 
 // Metadata returns the metadata the writer published, without the 8-byte

@@ -316,8 +316,8 @@ func TestCrash_C13_Scribbler(t *testing.T) {
 	var slowest time.Duration
 	errs := map[string]int{}
 	for end := time.Now().Add(scribbleDuration()); time.Now().Before(end); {
+		start := time.Now() // before the deadline is set
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		start := time.Now()
 		f, err := r.ReadFrame(ctx)
 		took := time.Since(start)
 		cancel()

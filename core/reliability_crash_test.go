@@ -200,8 +200,8 @@ func TestCrash_C6_HungWriter(t *testing.T) {
 	p.Signal(syscall.SIGSTOP)
 	seq := 51
 	for stopped := 0; stopped < 2; {
+		start := time.Now() // before the deadline is set, so "took" cannot fall short of 200ms
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		start := time.Now()
 		f, err := r.ReadFrame(ctx)
 		took := time.Since(start)
 		cancel()

@@ -74,8 +74,8 @@ func TestCrash_C18_CloseOrCancelWakesEveryCall(t *testing.T) {
 				if !errors.Is(err, c.want) {
 					t.Errorf("got %v, want %v", err, c.want)
 				}
-				if took > 100*time.Millisecond {
-					t.Errorf("took %v, want < 10ms (100ms on a loaded machine)", took)
+				if took > 500*time.Millisecond {
+					t.Errorf("took %v, want < 10ms (500ms on a loaded machine)", took)
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatal("not woken")

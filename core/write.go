@@ -36,7 +36,7 @@ import (
 // [ErrInvalidFrameSize]; a frame that can never fit fails at once with
 // [ErrFrameTooLarge].
 func (w *Writer) WriteFrame(ctx context.Context, p []byte) error {
-	return w.write(ctx, p, true)
+	return w.afterClose(w.write(ctx, p, true))
 }
 
 // AppendFrame is WriteFrame without publication: the frame becomes
@@ -45,7 +45,7 @@ func (w *Writer) WriteFrame(ctx context.Context, p []byte) error {
 // flushes by itself before it would wait for space. Use it to send bursts
 // of small frames at the cost of one publication.
 func (w *Writer) AppendFrame(ctx context.Context, p []byte) error {
-	return w.write(ctx, p, false)
+	return w.afterClose(w.write(ctx, p, false))
 }
 
 func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
@@ -86,10 +86,11 @@ func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
 //
 // It returns how many frames were written; on an error, the frames before
 // the failing one are written and published and the rest are not.
-func (w *Writer) WriteFrames(ctx context.Context, frames [][]byte) (int, error) {
+func (w *Writer) WriteFrames(ctx context.Context, frames [][]byte) (n int, err error) {
 	if err := w.lockCtx(ctx); err != nil {
-		return 0, err
+		return 0, w.afterClose(err)
 	}
+	defer func() { err = w.afterClose(err) }() // runs after w.mu is released
 	defer w.mu.Unlock()
 	if err := w.usableLocked(); err != nil {
 		return 0, err
@@ -152,12 +153,12 @@ func (w *Writer) inLine(n uint64) (t uint64, ok bool) {
 // wait. Blocking and errors are those of WriteFrame.
 func (w *Writer) Reserve(ctx context.Context, n int) ([]byte, error) {
 	if err := w.lockCtx(ctx); err != nil {
-		return nil, err
+		return nil, w.afterClose(err)
 	}
 	buf, err := w.reserveLocked(ctx, n)
 	if err != nil {
 		w.mu.Unlock()
-		return nil, err
+		return nil, w.afterClose(err)
 	}
 	w.reserved.Store(true)
 	return buf, nil

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/layout"
 	"github.com/zerobuffer/zerobuffer-go/platform"
@@ -31,11 +33,14 @@ type Writer struct {
 	lock  *platform.Lock // Go writer lock, ignored by foreign readers
 
 	closing    atomic.Bool
+	closeMu    sync.Mutex  // held by Close until its cleanup is complete
 	readerGone atomic.Bool // set by the monitor goroutine
-	monitorWG  sync.WaitGroup
 	stopMon    chan struct{}
 	cbMu       sync.Mutex // orders context callbacks and the reader queries before release
 	released   bool       // under cbMu: semaphores unmapped
+
+	monDone chan struct{}   // closed when the monitor goroutine has returned
+	cleanup runtime.Cleanup // releases a Writer dropped without Close
 
 	mu         sync.Mutex // held for each operation, and from Reserve to Commit
 	pos        uint64     // local write position in [0, P]
@@ -95,8 +100,7 @@ func NewWriter(name string, opts ...Option) (*Writer, error) {
 		w.release()
 		return nil, err
 	}
-	w.monitorWG.Add(1)
-	go w.monitor()
+	w.startMonitor()
 	w.log.Debug("zerobuffer: writer connected", "name", name)
 	return w, nil
 }
@@ -230,25 +234,76 @@ func (w *Writer) readerAlive() bool {
 	return platform.ProcessAlive(pid)
 }
 
+// startMonitor starts the goroutine that watches the reader, and
+// registers the cleanup of a Writer dropped without Close. The goroutine
+// holds the Writer only through a weak pointer (and strongly only during
+// a check), so a dropped Writer becomes unreachable, and the cleanup
+// releases its lock, its semaphores and its mapping.
+func (w *Writer) startMonitor() {
+	w.monDone = make(chan struct{})
+	w.cleanup = runtime.AddCleanup(w, droppedWriter.release, droppedWriter{
+		v: w.v, semW: w.semW, semR: w.semR, lock: w.lock, stop: w.stopMon, log: w.log, name: w.name,
+	})
+	go monitor(weak.Make(w), w.stopMon, w.monDone, w.opts.peerInterval)
+}
+
 // monitor checks the reader every peer-check interval, so a writer that
-// is not blocked still learns of the reader's death within that bound.
-func (w *Writer) monitor() {
-	defer w.monitorWG.Done()
-	t := time.NewTicker(w.opts.peerInterval)
+// is not blocked still learns of the reader's death within that bound. It
+// returns when stop is closed (Close, or the cleanup of a dropped
+// Writer), when the Writer is no longer reachable, or when the reader is
+// gone. It must never keep a strong reference to the Writer between
+// checks: see startMonitor.
+func monitor(wp weak.Pointer[Writer], stop <-chan struct{}, done chan<- struct{}, interval time.Duration) {
+	defer close(done)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-w.stopMon:
+		case <-stop:
 			return
 		case <-t.C:
-			if !w.readerAlive() {
-				w.markReaderGone()
-				w.semR.Interrupt()
-				w.log.Info("zerobuffer: reader gone", "name", w.name)
+			if w := wp.Value(); w == nil || w.checkReader() {
 				return
 			}
 		}
 	}
+}
+
+// checkReader reports whether the reader is gone, after recording it and
+// waking a blocked write.
+func (w *Writer) checkReader() (gone bool) {
+	if w.readerAlive() {
+		return false
+	}
+	w.markReaderGone()
+	w.semR.Interrupt()
+	w.log.Info("zerobuffer: reader gone", "name", w.name)
+	return true
+}
+
+// droppedWriter is what the cleanup of an unreachable, unclosed Writer
+// releases. It must not point back to the Writer.
+type droppedWriter struct {
+	v          *view
+	semW, semR *platform.Semaphore
+	lock       *platform.Lock // already released if the reader was found gone
+	stop       chan struct{}
+	log        *slog.Logger
+	name       string
+}
+
+// release detaches like Close without its final publication: frames
+// appended and not flushed are lost, as with a crash, and the reader sees
+// the end of the stream (io.EOF) after the frames published before.
+func (d droppedWriter) release() {
+	close(d.stop)
+	d.v.store(offWriterPID, 0)
+	d.semW.Interrupt() // a sleeping Go reader sees the end at once
+	_ = d.lock.Release(true)
+	d.semW.Close()
+	d.semR.Close()
+	d.v.seg.Close()
+	d.log.Warn("zerobuffer: writer dropped without Close; released by its cleanup", "name", d.name)
 }
 
 // markReaderGone records the reader's end and gives up the writer lock at
@@ -262,6 +317,17 @@ func (w *Writer) markReaderGone() {
 		_ = w.lock.Release(true)
 		w.lock = nil
 	}
+}
+
+// afterClose returns err, first waiting for a Close in progress when the
+// Writer is closing, so that a write reporting [ErrClosed] returns only
+// once the cleanup is done. The caller must not hold w.mu.
+func (w *Writer) afterClose(err error) error {
+	if err != nil && w.closing.Load() {
+		w.closeMu.Lock()
+		w.closeMu.Unlock() // nothing to guard: this waits for Close to finish
+	}
+	return err
 }
 
 // Name returns the buffer name.
@@ -298,7 +364,13 @@ func (w *Writer) MaxFrameSize() int { return w.maxFrame }
 // (writer_pid = 0) and releases the writer's resources. The reader then
 // reads every committed frame and gets io.EOF. A blocked write returns
 // [ErrClosed]; Close waits for an open [Writer.Reserve] to be committed.
+//
+// Every Close call, and every write that fails with ErrClosed, returns
+// only after the writer's lock and mapping are released, whichever
+// goroutine releases them: a program may exit as soon as one returns.
 func (w *Writer) Close() error {
+	w.closeMu.Lock()
+	defer w.closeMu.Unlock()
 	if w.closing.Swap(true) {
 		return nil
 	}
@@ -307,12 +379,13 @@ func (w *Writer) Close() error {
 		time.Sleep(100 * time.Microsecond)
 	}
 	defer w.mu.Unlock()
+	w.cleanup.Stop()
 	w.publishLocked()
 	w.v.store(offWriterPID, 0) // after the final positions (spec 17)
 	w.v.store(offGoWriterPID, 0)
 	w.semW.Interrupt() // a sleeping Go reader sees EOF at once
 	close(w.stopMon)
-	w.monitorWG.Wait()
+	<-w.monDone
 	w.release()
 	w.log.Debug("zerobuffer: writer closed", "name", w.name)
 	return nil

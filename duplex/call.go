@@ -17,9 +17,10 @@ import (
 func (c *RawClient) Call(ctx context.Context, req []byte) ([]byte, error) {
 	k, err := c.send(ctx, req, false)
 	if err != nil {
-		return nil, err
+		return nil, c.afterClose(err)
 	}
-	return c.wait(ctx, k, nil)
+	resp, err := c.wait(ctx, k, nil)
+	return resp, c.afterClose(err)
 }
 
 // CallFunc is [RawClient.Call] without the copy of the response: fn
@@ -33,10 +34,10 @@ func (c *RawClient) CallFunc(ctx context.Context, req []byte, fn func(resp []byt
 	}
 	k, err := c.send(ctx, req, false)
 	if err != nil {
-		return err
+		return c.afterClose(err)
 	}
 	_, err = c.wait(ctx, k, fn)
-	return err
+	return c.afterClose(err)
 }
 
 // Send writes req as the next request without waiting for its response;
@@ -46,7 +47,7 @@ func (c *RawClient) CallFunc(ctx context.Context, req []byte, fn func(resp []byt
 // blocks likewise when the client's response ring is full.
 func (c *RawClient) Send(ctx context.Context, req []byte) error {
 	_, err := c.send(ctx, req, true)
-	return err
+	return c.afterClose(err)
 }
 
 // Reserve returns a slice of exactly n bytes in the request ring, to be
@@ -62,7 +63,7 @@ func (c *RawClient) Reserve(ctx context.Context, n int) ([]byte, error) {
 	b, err := c.reserve(ctx, n)
 	if err != nil {
 		c.unlockSend()
-		return nil, err
+		return nil, c.afterClose(err)
 	}
 	c.reserving.Store(true)
 	return b, nil
@@ -74,9 +75,9 @@ func (c *RawClient) Commit() error {
 	if !c.reserving.CompareAndSwap(true, false) {
 		return core.ErrNoReservation
 	}
-	defer c.unlockSend()
 	_, err := c.commit(true)
-	return err
+	c.unlockSend()
+	return c.afterClose(err)
 }
 
 // Receive waits for the response to the oldest request sent by
@@ -87,9 +88,10 @@ func (c *RawClient) Commit() error {
 func (c *RawClient) Receive(ctx context.Context) ([]byte, error) {
 	k, err := c.claim()
 	if err != nil {
-		return nil, err
+		return nil, c.afterClose(err)
 	}
-	return c.wait(ctx, k, nil)
+	resp, err := c.wait(ctx, k, nil)
+	return resp, c.afterClose(err)
 }
 
 // ReceiveFunc is [RawClient.Receive] without the copy; see
@@ -100,10 +102,10 @@ func (c *RawClient) ReceiveFunc(ctx context.Context, fn func(resp []byte) error)
 	}
 	k, err := c.claim()
 	if err != nil {
-		return err
+		return c.afterClose(err)
 	}
 	_, err = c.wait(ctx, k, fn)
-	return err
+	return c.afterClose(err)
 }
 
 func (c *RawClient) claim() (*call, error) {

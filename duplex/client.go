@@ -50,6 +50,8 @@ type RawClient struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	closing   atomic.Bool
+	closeMu   sync.Mutex // held by Close until both buffers are closed
 }
 
 // call is one request awaiting its response.
@@ -149,12 +151,31 @@ func (c *RawClient) Name() string { return c.name }
 // core.ErrClosed (matching os.ErrClosed); the server answers nothing more
 // and waits for the next client. Close waits for an open
 // [RawClient.Reserve] to be committed. It is idempotent.
+//
+// Every Close call, and every call that fails because of it, returns only
+// after the response buffer is removed and the request writer released,
+// whichever goroutine closes them: a program may exit as soon as one
+// returns.
 func (c *RawClient) Close() error {
-	c.closeOnce.Do(func() {
-		c.fail(core.ErrClosed)
+	c.closeOnce.Do(func() { // a concurrent Close waits in Do until this is done
+		c.closeMu.Lock()
+		defer c.closeMu.Unlock()
+		c.closing.Store(true)
 		c.closeErr = errors.Join(c.req.Close(), c.resp.Close())
+		c.fail(core.ErrClosed)
 	})
 	return c.closeErr
+}
+
+// afterClose returns err, first waiting for a Close in progress, so that a
+// call failing because the client is closing returns only once the
+// buffers are closed.
+func (c *RawClient) afterClose(err error) error {
+	if err != nil && c.closing.Load() {
+		c.closeMu.Lock()
+		c.closeMu.Unlock() // nothing to guard: this waits for Close to finish
+	}
+	return err
 }
 
 // fail makes err (the first one given) sticky and completes every pending

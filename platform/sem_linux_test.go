@@ -40,7 +40,7 @@ func TestSemaphore_PostTakeWait(t *testing.T) {
 	if got := s.Wait(30*time.Millisecond, 1, nil); got != 0 {
 		t.Fatalf("Wait on empty = %d", got)
 	}
-	if d := time.Since(start); d < 25*time.Millisecond || d > 500*time.Millisecond {
+	if d := time.Since(start); d < 25*time.Millisecond || d > 2*time.Second {
 		t.Errorf("timeout after %v, want about 30ms", d)
 	}
 	if s.Waiters() != 0 {
@@ -100,7 +100,7 @@ func TestSemaphore_InterruptCallsStop(t *testing.T) {
 		if n != 0 || s.Value() != 0 || s.Waiters() != 0 {
 			t.Fatalf("interrupted wait took %d, word %#x", n, s.RawWord())
 		}
-		if d := time.Since(start); d > 50*time.Millisecond {
+		if d := time.Since(start); d > 500*time.Millisecond {
 			t.Errorf("interrupt took %v", d)
 		}
 	case <-time.After(2 * time.Second):

@@ -53,6 +53,8 @@ func runChild(role string) int {
 		err = childSend(c, os.Getenv(envName))
 	case "recv":
 		err = childRecv(c, os.Getenv(envName))
+	case "closerace": // closerace_test.go (Linux)
+		err = childCloseRace(os.Getenv(envName))
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}
@@ -79,6 +81,7 @@ func startPeer(tb testing.TB, c child, name string) *peer {
 	cmd.Env = append(os.Environ(),
 		envRole+"="+c.role, envCodec+"="+c.codec, envName+"="+name,
 		envCount+"="+strconv.Itoa(c.count), envSize+"="+c.size, envEnd+"="+c.end)
+	cmd.Env = append(cmd.Env, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0") // a race-enabled child exits at once
 	dieWithParent(cmd)
 	p := &peer{cmd: cmd, stderr: &bytes.Buffer{}}
 	cmd.Stderr = p.stderr
