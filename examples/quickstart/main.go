@@ -33,7 +33,7 @@ func main() {
 		}
 		return
 	}
-	rx, err := typed.Listen(bufferName, core.BufferConfig{PayloadSize: 1 << 20}, msgpack.New[Point]())
+	rx, err := typed.Listen(bufferName, core.BufferConfig{}, msgpack.New[Point]()) // 1 MiB ring
 	if err != nil {
 		log.Fatal(err)
 	}
