@@ -1,12 +1,12 @@
 module github.com/zerobuffer/zerobuffer-go
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/google/flatbuffers v25.12.19+incompatible
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.uber.org/goleak v1.3.0
-	golang.org/x/sys v0.50.0
+	golang.org/x/sys v0.47.0
 	gonum.org/v1/plot v0.17.0
 )
 

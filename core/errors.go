@@ -57,6 +57,10 @@ var (
 	ErrCorrupt = layout.ErrCorrupt
 	// ErrVersion: the buffer speaks another major protocol version.
 	ErrVersion = layout.ErrVersion
+	// ErrNoSpace: the shared-memory directory (/dev/shm) has no room for a
+	// new buffer of the size asked for. The error also matches
+	// syscall.ENOSPC and names the directory and the size.
+	ErrNoSpace = newSentinel("zerobuffer: no space for the buffer", nil)
 )
 
 // CorruptError names the field of shared memory that held an impossible

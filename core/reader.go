@@ -14,10 +14,21 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/platform"
 )
 
-// BufferConfig sizes a new buffer. Both sizes are rounded up to a multiple
-// of 64 bytes, as every ZeroBuffer implementation does. MetadataSize may be
-// 0 (no metadata); PayloadSize must leave room for at least one 1-byte
-// frame (16-byte header + 1).
+// BufferConfig sizes a new buffer. The zero value is a usable default: a
+// 1 MiB ring ([DefaultPayloadSize]) and 4 KiB of metadata
+// ([DefaultMetadataSize]); see [BufferConfig.WithDefaults] for a config
+// with one size given. MetadataSize 0 with a PayloadSize means no metadata
+// block. Both sizes are rounded up to a multiple of 64 bytes, as every
+// ZeroBuffer implementation does; PayloadSize must leave room for at least
+// one 1-byte frame (16-byte header + 1). The largest frame is PayloadSize
+// - 16 bytes.
+//
+// Cost: a buffer occupies 128 + MetadataSize + PayloadSize bytes of shared
+// memory, which is RAM (on Linux a tmpfs, /dev/shm, counted against its
+// size limit and the memory limit of a container). On Linux the reader
+// reserves all of it when it creates the buffer, so a buffer that does not
+// fit fails at creation with [ErrNoSpace] instead of with SIGBUS at a
+// later write; the memory is returned when the Reader closes.
 type BufferConfig struct {
 	MetadataSize int
 	PayloadSize  int
@@ -89,6 +100,7 @@ func NewReader(name string, cfg BufferConfig, opts ...Option) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg = cfg.WithDefaults()
 	g, err := layout.NewGeometry(cfg.MetadataSize, cfg.PayloadSize)
 	if err != nil {
 		return nil, err
@@ -144,7 +156,7 @@ func (r *Reader) create(g layout.Geometry) error {
 	r.removeStaleWriterLock()
 	seg, err := platform.CreateSegment(r.names.Shm, int64(g.SegmentSize()), r.opts.mode)
 	if err != nil {
-		return fmt.Errorf("zerobuffer: create buffer %q: %w", r.name, err)
+		return createError(r.name, r.names.Shm, g.SegmentSize(), err)
 	}
 	r.v = newView(seg, g)
 	init := layout.Initial(g, 0)

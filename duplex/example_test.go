@@ -16,7 +16,7 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/duplex"
 )
 
-// Small buffers for the examples; the defaults are 256 MiB rings.
+// Buffers for the examples: a 1 MiB ring (the default) with 1 KiB metadata.
 var small = core.BufferConfig{MetadataSize: 1024, PayloadSize: 1 << 20}
 
 func exampleName(tag string) string { return fmt.Sprintf("zbd-example-%s-%d", tag, os.Getpid()) }

@@ -9,13 +9,18 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/core"
 )
 
-// Buffer defaults of both directions: the response buffer's defaults are
-// those of the C++, C# and Python clients (spec section 12); the request
-// buffer uses the same. Shared memory is committed only as it is touched,
-// but tests and small services should configure less.
+// Buffer defaults of both directions, used for a zero [core.BufferConfig]:
+// the core's defaults (1 MiB ring, 4 KiB metadata). A service pair
+// therefore takes about 2 MiB of shared memory, reserved when the buffers
+// are created (see core.BufferConfig), and fits a container's default
+// 64 MiB /dev/shm many times over. The largest request or response is
+// the payload size minus 16 bytes: size the buffers for the largest
+// message with [WithRequestBuffer] and [WithResponseBuffer]. (The C++, C#
+// and Python clients default to a 256 MiB response ring; sizes need not
+// match between peers, each side sizes the buffer it creates.)
 const (
-	DefaultMetadataSize = 4096
-	DefaultPayloadSize  = 256 << 20
+	DefaultMetadataSize = core.DefaultMetadataSize
+	DefaultPayloadSize  = core.DefaultPayloadSize
 )
 
 // MaxNameLen is the longest channel name: the longest buffer name
@@ -50,15 +55,15 @@ type options struct {
 }
 
 // WithRequestBuffer sizes the request buffer the server creates (see
-// core.BufferConfig). Default: metadata 4096 bytes, payload 256 MiB.
-// Server only.
+// core.BufferConfig); a zero config means [DefaultMetadataSize] and
+// [DefaultPayloadSize]. Server only.
 func WithRequestBuffer(cfg core.BufferConfig) Option {
 	return func(o *options) { o.reqCfg = cfg }
 }
 
 // WithResponseBuffer sizes the response buffer the client creates. The
-// largest response is the payload size minus 16 bytes. Default: metadata
-// 4096 bytes, payload 256 MiB, as in the reference clients. Client only.
+// largest response is the payload size minus 16 bytes. A zero config
+// means [DefaultMetadataSize] and [DefaultPayloadSize]. Client only.
 func WithResponseBuffer(cfg core.BufferConfig) Option {
 	return func(o *options) { o.respCfg = cfg }
 }
@@ -147,11 +152,12 @@ func buildOptions(opts []Option) (options, error) {
 		return o, fmt.Errorf("zerobuffer: duplex: workers %d out of range [1, %d]", o.workers, maxWorkers)
 	case o.connectTimeout <= 0:
 		return o, fmt.Errorf("zerobuffer: duplex: connect timeout %v must be positive", o.connectTimeout)
-	case o.reqCfg.PayloadSize <= 0 || o.reqCfg.MetadataSize < 0:
+	case o.reqCfg.PayloadSize < 0 || o.reqCfg.MetadataSize < 0:
 		return o, fmt.Errorf("zerobuffer: duplex: invalid request buffer config %+v", o.reqCfg)
-	case o.respCfg.PayloadSize <= 0 || o.respCfg.MetadataSize < 0:
+	case o.respCfg.PayloadSize < 0 || o.respCfg.MetadataSize < 0:
 		return o, fmt.Errorf("zerobuffer: duplex: invalid response buffer config %+v", o.respCfg)
 	}
+	o.reqCfg, o.respCfg = withDefaults(o.reqCfg), withDefaults(o.respCfg)
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	} else {
@@ -159,6 +165,11 @@ func buildOptions(opts []Option) (options, error) {
 	}
 	return o, nil
 }
+
+// withDefaults fills the zero sizes of cfg as the core would
+// (core.BufferConfig.WithDefaults), so that the typed layer's metadata
+// check sees the real block size.
+func withDefaults(cfg core.BufferConfig) core.BufferConfig { return cfg.WithDefaults() }
 
 // RequestName returns the name of the request buffer of channel name
 // ("NAME_request"): created by the server, written by the client.

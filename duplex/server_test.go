@@ -65,7 +65,7 @@ func TestRawServer_Lifecycle(t *testing.T) {
 		}
 	})
 	t.Run("invalid options", func(t *testing.T) {
-		for _, o := range []Option{WithWorkers(0), WithConnectTimeout(0), WithRequestBuffer(core.BufferConfig{})} {
+		for _, o := range []Option{WithWorkers(0), WithConnectTimeout(0), WithRequestBuffer(core.BufferConfig{PayloadSize: -1})} {
 			if _, err := NewRawServer("x", echo, o); err == nil {
 				t.Error("invalid option accepted")
 			}

@@ -74,6 +74,7 @@ func newServer[Req, Resp any](name, reqCodec string, decode func([]byte) (Req, e
 			return
 		}
 		o.respMeta = respMeta
+		o.reqCfg = withDefaults(o.reqCfg)
 		o.reqCfg.MetadataSize = max(o.reqCfg.MetadataSize, 8+codec.MetadataLen(reqCodec, 0))
 		user := o.onConnect
 		o.onConnect = func(md []byte) { s.connected(md, reqCodec, user) }
@@ -170,6 +171,7 @@ func Dial[Req, Resp any](ctx context.Context, name string, enc codec.Encoder[Req
 		}
 		o.metadata = md
 		o.acceptMeta = func(have []byte) error { return codec.CheckMetadata(have, enc.Name()) }
+		o.respCfg = withDefaults(o.respCfg)
 		o.respCfg.MetadataSize = max(o.respCfg.MetadataSize, 8+codec.MetadataLen(dec.Name(), 0))
 	}
 	if err := codec.ValidateName(enc.Name()); err != nil {

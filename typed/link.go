@@ -36,7 +36,9 @@ func newLink(r *core.Reader, name string, o options) (*link, error) {
 }
 
 // listenConfig raises cfg.MetadataSize to fit the codec header of name.
+// Zero sizes take the core's defaults first (core.BufferConfig.WithDefaults).
 func listenConfig(cfg core.BufferConfig, name string, o options) core.BufferConfig {
+	cfg = cfg.WithDefaults()
 	if !o.noCheck {
 		cfg.MetadataSize = max(cfg.MetadataSize, 8+codec.MetadataLen(name, 0))
 	}

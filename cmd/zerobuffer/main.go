@@ -8,6 +8,7 @@
 //	zerobuffer watch NAME                utilisation and frames/s once per second
 //	zerobuffer recv NAME [flags]         create a reader, print frames to stdout
 //	zerobuffer send NAME [flags]         connect a writer, turn stdin into frames
+//	zerobuffer version                   print the module version
 //
 // Exit codes: 0 success, 1 error, 2 usage error (including an invalid
 // buffer name), 3 buffer not found. Every subcommand accepts --help.
@@ -29,6 +30,7 @@ import (
 	"sort"
 	"strings"
 
+	zerobuffer "github.com/zerobuffer/zerobuffer-go"
 	"github.com/zerobuffer/zerobuffer-go/bench"
 	"github.com/zerobuffer/zerobuffer-go/platform"
 )
@@ -70,6 +72,7 @@ var commands = map[string]command{
 	"watch":   {"show utilisation and frames/s once per second", runWatch},
 	"recv":    {"create a buffer and print its frames to stdout", runRecv},
 	"send":    {"write stdin into a buffer as frames", runSend},
+	"version": {"print the zerobuffer-go version", runVersion},
 }
 
 func main() {
@@ -107,6 +110,9 @@ func run(e *env, args []string) int {
 		usage(e.stdout)
 		return exitOK
 	}
+	if name == "--version" || name == "-version" {
+		name = "version"
+	}
 	cmd, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(e.stderr, "zerobuffer: unknown command %q\n\n", name)
@@ -134,6 +140,21 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, "\nRun 'zerobuffer COMMAND --help' for a command's flags.\n"+exitCodesHelp+
 		"Environment: ZEROBUFFER_SHM_DIR, ZEROBUFFER_LOCK_DIR override /dev/shm and /tmp/zerobuffer\n"+
 		"(tests and sandboxes only); ZEROBUFFER_LOG_LEVEL=DEBUG|INFO|WARN|ERROR logs to stderr.\n")
+}
+
+// runVersion prints the module version, the Go release that built the
+// binary and its platform: "zerobuffer 0.1.0 (go1.25.3 linux/amd64)".
+func runVersion(e *env, args []string) error {
+	f := newFlags("version", "", "Print the zerobuffer-go version, the Go release and the platform.")
+	pos, err := parse(e, f, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("version takes no arguments")
+	}
+	_, err = fmt.Fprintf(e.stdout, "zerobuffer %s (%s %s/%s)\n", zerobuffer.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return err
 }
 
 // usageError marks a command-line mistake (exit code 2).

@@ -45,8 +45,8 @@ type EchoResponse struct {
 	Served uint64 // requests the server answered so far, this one included
 }
 
-// buffers are 16 MiB rings: enough for this demo, small next to the
-// protocol's 256 MiB default.
+// buffers are 16 MiB rings, larger than the 1 MiB default, so that a
+// request or response may carry up to 16 MiB - 16 bytes.
 var buffers = core.BufferConfig{MetadataSize: 4096, PayloadSize: 16 << 20}
 
 func main() {
