@@ -85,10 +85,17 @@ func TestCrash_WriterKilledAfterFrames(t *testing.T) {
 // TestCrash_ReaderKilledWhileWriterBlocked: the writer blocked on a full
 // ring gets ErrReaderDead when the reader process dies.
 func TestCrash_ReaderKilledWhileWriterBlocked(t *testing.T) {
+	readerKilledWhileWriterBlocked(t, "reader death (blocked writer)")
+}
+
+// readerKilledWhileWriterBlocked fills a held ring, blocks a writer made
+// with opts in a write, kills the reader and checks how soon the writer
+// learns of it.
+func readerKilledWhileWriterBlocked(t *testing.T, what string, opts ...Option) {
 	name := testName(t)
 	p := testproc.Start(t, "holder", name, "4096", "2")
 	p.Expect("ready", 10*time.Second)
-	w := mustWriter(t, name)
+	w := mustWriter(t, name, opts...)
 	ctx := ctxT(t, 10*time.Second)
 	for i := 0; i < 2; i++ {
 		if err := w.WriteFrame(ctx, make([]byte, 1000)); err != nil {
@@ -115,7 +122,7 @@ func TestCrash_ReaderKilledWhileWriterBlocked(t *testing.T) {
 	if err := <-done; !errors.Is(err, ErrReaderDead) {
 		t.Fatalf("blocked write after reader death: %v", err)
 	}
-	checkLatency(t, "reader death (blocked writer)", time.Since(killed))
+	checkLatency(t, what, time.Since(killed))
 	w.Close() // on Windows the dead reader's objects live while this writer holds them
 	cleanupStale(t, name)
 }

@@ -115,39 +115,7 @@ func TestIdleBusySpin_WriterWakesForeignReader(t *testing.T) {
 // TestIdleBusySpin_ReaderKilledWhileWriterSpins: a writer busy-spinning
 // for space learns of its reader's death from its monitor.
 func TestIdleBusySpin_ReaderKilledWhileWriterSpins(t *testing.T) {
-	name := testName(t)
-	p := testproc.Start(t, "holder", name, "4096", "2")
-	p.Expect("ready", 10*time.Second)
-	w := mustWriter(t, name, busySpin)
-	ctx := ctxT(t, 10*time.Second)
-	for range 2 {
-		if err := w.WriteFrame(ctx, make([]byte, 1000)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p.Expect("held", 10*time.Second)
-	for {
-		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-		err := w.WriteFrame(short, make([]byte, 1000))
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	done := make(chan error, 1)
-	go func() { done <- w.WriteFrame(ctx, make([]byte, 1000)) }()
-	time.Sleep(50 * time.Millisecond)
-	killed := time.Now()
-	p.Kill()
-	if err := <-done; !errors.Is(err, ErrReaderDead) {
-		t.Fatalf("spinning write after reader death: %v", err)
-	}
-	checkLatency(t, "reader death (busy-spinning writer)", time.Since(killed))
-	w.Close()
-	cleanupStale(t, name)
+	readerKilledWhileWriterBlocked(t, "reader death (busy-spinning writer)", busySpin)
 }
 
 // TestIdleStrategy_Streams: every strategy moves a stream of random sizes
