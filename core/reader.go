@@ -143,12 +143,9 @@ func dropped(d droppedReader) {
 // this name is stale: a live reader of the reference lock path would hold
 // the lock, and NewReader has checked for readers that lock elsewhere.
 func (r *Reader) create(g layout.Geometry) error {
-	for _, p := range []string{r.names.Shm, r.names.SemW, r.names.SemR} {
-		if err := platform.Remove(p); err != nil {
-			return fmt.Errorf("zerobuffer: remove stale %s: %w", p, err)
-		}
+	if err := removeObjects(r.names); err != nil {
+		return fmt.Errorf("zerobuffer: remove stale objects of %q: %w", r.name, err)
 	}
-	r.removeStaleWriterLock()
 	seg, err := platform.CreateSegment(r.names.Shm, int64(g.SegmentSize()), r.opts.mode)
 	if err != nil {
 		return fmt.Errorf("zerobuffer: create buffer %q: %w", r.name, err)
@@ -190,26 +187,16 @@ func (r *Reader) destroy() {
 	if r.v != nil {
 		r.v.store(offReaderPID, 0)
 	}
-	for _, p := range []string{r.names.Shm, r.names.SemW, r.names.SemR} {
-		if err := platform.Remove(p); err != nil {
-			r.log.Warn("zerobuffer: remove", "path", p, "err", err)
-		}
+	if err := removeObjects(r.names); err != nil {
+		r.log.Warn("zerobuffer: remove", "name", r.name, "err", err)
 	}
 	if r.semR != nil {
 		r.semR.Interrupt() // a Go writer blocked for space notices at once
 	}
-	r.removeStaleWriterLock()
 	if err := r.lock.Release(true); err != nil {
 		r.log.Warn("zerobuffer: release lock", "name", r.name, "err", err)
 	}
 	r.unmapLocked()
-}
-
-// removeStaleWriterLock removes the lock file a dead Go writer left.
-func (r *Reader) removeStaleWriterLock() {
-	if st, err := platform.ProbeLock(r.names.WriterLock); err == nil && st.Exists && !st.Held {
-		_ = platform.RemoveLockFile(r.names.WriterLock)
-	}
 }
 
 func (r *Reader) unmapLocked() {
