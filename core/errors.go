@@ -61,6 +61,17 @@ var (
 	// new buffer of the size asked for. The error also matches
 	// syscall.ENOSPC and names the directory and the size.
 	ErrNoSpace = newSentinel("zerobuffer: no space for the buffer", nil)
+	// ErrForeignOwner: a buffer's segment, semaphore or lock file belongs
+	// to a user this side was not told to trust (see [WithAllowedOwners]
+	// and [WithGroup]). Matches fs.ErrPermission.
+	ErrForeignOwner = newSentinel("zerobuffer: buffer object owned by an untrusted user", fs.ErrPermission)
+	// ErrUnsafePath: a lock directory or lock file another user could
+	// control (symbolic link, foreign owner, unsafe mode, FIFO, hard link).
+	ErrUnsafePath = platform.ErrUnsafePath
+	// ErrIncomplete: the objects of a name do not form a complete buffer
+	// (no valid segment, semaphores missing or of the wrong size), so
+	// [RemoveStale] leaves them alone.
+	ErrIncomplete = newSentinel("zerobuffer: not a complete buffer", nil)
 )
 
 // CorruptError names the field of shared memory that held an impossible

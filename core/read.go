@@ -454,7 +454,7 @@ func (r *Reader) checkWriterLocked(checkPeer bool) (*Frame, error, bool) {
 	}
 	if pid != 0 {
 		s.seen = true
-		if !checkPeer || writerAlive(r.names.WriterLock, pid) {
+		if !checkPeer || r.writerAlive(pid) {
 			return nil, nil, true
 		}
 	} else if !s.seen && r.v.load(offWrittenCount) == 0 {
@@ -719,7 +719,7 @@ func (r *Reader) WaitWriter(ctx context.Context) (err error) {
 			return ErrClosed
 		}
 		ended := s.ended != nil && (pid == 0 || (errors.Is(s.ended, ErrWriterDead) && pid == s.endedPID))
-		if pid != 0 && !ended && writerAlive(r.names.WriterLock, pid) {
+		if pid != 0 && !ended && r.writerAlive(pid) {
 			return nil
 		}
 		select {

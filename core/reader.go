@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,12 +104,21 @@ func NewReader(name string, cfg BufferConfig, opts ...Option) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.trust.groupSet {
+		o.mode |= 0o060
+	}
 	lock, err := platform.AcquireLock(names.Lock, o.mode)
 	if err != nil {
 		if errors.Is(err, platform.ErrLocked) {
 			return nil, fmt.Errorf("%w: %q", ErrReaderExists, name)
 		}
 		return nil, fmt.Errorf("zerobuffer: lock %q: %w", name, err)
+	}
+	// A reader that locks another path (a Go reader with another lock
+	// directory, a C# reader) is seen through the existing segment.
+	if liveReaderAt(names) {
+		_ = lock.Release(true)
+		return nil, fmt.Errorf("%w: %q (its reader locks another path)", ErrReaderExists, name)
 	}
 	r := &Reader{name: name, names: names, opts: o, log: o.logger, lock: lock, expected: 1}
 	if err := r.create(g); err != nil {
@@ -146,19 +154,20 @@ func dropped(d droppedReader) {
 }
 
 // create builds the objects while holding the lock. Whatever exists under
-// this name is stale: a live reader would hold the lock.
+// this name is stale: a live reader of the reference lock path would hold
+// the lock, and NewReader has checked for readers that lock elsewhere.
 func (r *Reader) create(g layout.Geometry) error {
-	for _, p := range []string{r.names.Shm, r.names.SemW, r.names.SemR} {
-		if err := platform.Remove(p); err != nil {
-			return fmt.Errorf("zerobuffer: remove stale %s: %w", p, err)
-		}
+	if err := removeObjects(r.names); err != nil {
+		return fmt.Errorf("zerobuffer: remove stale objects of %q: %w", r.name, err)
 	}
-	r.removeStaleWriterLock()
 	seg, err := platform.CreateSegment(r.names.Shm, int64(g.SegmentSize()), r.opts.mode)
 	if err != nil {
 		return createError(r.name, r.names.Shm, g.SegmentSize(), err)
 	}
 	r.v = newView(seg, g)
+	if err := seg.LockRange(platform.ReaderRange); err != nil && !errors.Is(err, platform.ErrNotSupported) {
+		return fmt.Errorf("zerobuffer: create buffer %q: %w", r.name, err)
+	}
 	init := layout.Initial(g, 0)
 	r.v.store(offMetaSize, init.MetadataSize)
 	r.v.store(offMetaFree, init.MetadataFreeBytes)
@@ -171,8 +180,11 @@ func (r *Reader) create(g layout.Geometry) error {
 	if r.semR, err = platform.CreateSemaphore(r.names.SemR, r.opts.mode); err != nil {
 		return fmt.Errorf("zerobuffer: create semaphore for %q: %w", r.name, err)
 	}
+	if err := r.shareWithGroup(); err != nil {
+		return err
+	}
 	pid := platform.Getpid()
-	_ = r.lock.SetContent([]byte(strconv.FormatUint(pid, 10) + "\n"))
+	_ = r.lock.SetContent(lockContent())
 	r.v.store(offReaderPID, pid)
 	failpointHit("reader.beforeInitDone")
 	r.v.store(offHead, headWord) // publish last: writers wait for this word
@@ -189,26 +201,16 @@ func (r *Reader) destroy() {
 	if r.v != nil {
 		r.v.store(offReaderPID, 0)
 	}
-	for _, p := range []string{r.names.Shm, r.names.SemW, r.names.SemR} {
-		if err := platform.Remove(p); err != nil {
-			r.log.Warn("zerobuffer: remove", "path", p, "err", err)
-		}
+	if err := removeObjects(r.names); err != nil {
+		r.log.Warn("zerobuffer: remove", "name", r.name, "err", err)
 	}
 	if r.semR != nil {
 		r.semR.Interrupt() // a Go writer blocked for space notices at once
 	}
-	r.removeStaleWriterLock()
 	if err := r.lock.Release(true); err != nil {
 		r.log.Warn("zerobuffer: release lock", "name", r.name, "err", err)
 	}
 	r.unmapLocked()
-}
-
-// removeStaleWriterLock removes the lock file a dead Go writer left.
-func (r *Reader) removeStaleWriterLock() {
-	if st, err := platform.ProbeLock(r.names.WriterLock); err == nil && st.Exists && !st.Held {
-		_ = platform.Remove(r.names.WriterLock)
-	}
 }
 
 func (r *Reader) unmapLocked() {
@@ -295,8 +297,7 @@ func (r *Reader) WriterConnected() bool {
 	if r.unmapped || r.closing.Load() {
 		return false
 	}
-	pid := r.v.load(offWriterPID)
-	return pid != 0 && writerAlive(r.names.WriterLock, pid)
+	return r.writerAlive(r.v.load(offWriterPID))
 }
 
 // WriterPID returns the writer_pid the current writer published (0 when
@@ -311,30 +312,5 @@ func (r *Reader) WriterPID() uint64 {
 	return r.v.load(offWriterPID)
 }
 
-// writerAlive decides whether the process named by writer_pid lives. A Go
-// writer holds its own lock file and writes its PID into it: a held lock is
-// alive; an unheld lock naming this PID is a dead Go writer, even if the
-// PID was reused. Foreign writers have no lock file and fall back to the
-// PID test (EPERM counts as alive).
-func writerAlive(lockPath string, pid uint64) bool {
-	st, err := platform.ProbeLock(lockPath)
-	if err == nil && st.Held {
-		return true
-	}
-	if err == nil && st.Exists && parsePID(st.Content) == pid {
-		return false
-	}
-	return platform.ProcessAlive(pid)
-}
-
-func parsePID(b []byte) uint64 {
-	n := 0
-	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
-		n++
-	}
-	v, err := strconv.ParseUint(string(b[:n]), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return v
-}
+// writerAlive applies the liveness rules of objects.go to writer_pid.
+func (r *Reader) writerAlive(pid uint64) bool { return writerAlive(r.v.seg, r.names, pid) }

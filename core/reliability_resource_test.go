@@ -35,9 +35,9 @@ func TestCrash_C14_Permissions(t *testing.T) {
 		}()
 		for _, umask := range []int{0, 0o022, 0o077} {
 			for _, mode := range []os.FileMode{0o600, 0o640, 0o666} {
+				base := t.TempDir() // before the umask: a 0777 directory is unsafe for locks
 				old := syscall.Umask(umask)
 				name := testName(t)
-				base := t.TempDir()
 				shm, lock := filepath.Join(base, "shm"), filepath.Join(base, "new", "lock")
 				if err := os.Mkdir(shm, 0o700); err != nil {
 					t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,7 +88,8 @@ func NewWriter(name string, opts ...Option) (*Writer, error) {
 	deadline := time.Now().Add(time.Second)
 	for {
 		err = w.connect()
-		if err == nil || !errors.Is(err, ErrNotReady) || time.Now().After(deadline) {
+		retry := errors.Is(err, ErrNotReady) || errors.Is(err, errWriterLeaving)
+		if err == nil || !retry || time.Now().After(deadline) {
 			break
 		}
 		w.release()
@@ -115,6 +115,12 @@ func (w *Writer) connect() error {
 			return fmt.Errorf("%w: %q: %w", ErrNotReady, w.name, err)
 		}
 		return fmt.Errorf("zerobuffer: open buffer %q: %w", w.name, err)
+	}
+	if uid, gid, known := seg.Owner(); true {
+		if err := w.opts.trust.checkOwner("shared memory", w.names.Shm, uid, gid, known); err != nil {
+			seg.Close()
+			return fmt.Errorf("zerobuffer: connect %q: %w", w.name, err)
+		}
 	}
 	head, ok := segmentHead(seg)
 	if !ok {
@@ -142,28 +148,70 @@ func (w *Writer) connect() error {
 	if w.semR, err = platform.OpenSemaphore(w.names.SemR); err != nil {
 		return fmt.Errorf("%w: %q: semaphore: %w", ErrNotReady, w.name, err)
 	}
+	for _, sem := range []struct {
+		s    *platform.Semaphore
+		path string
+	}{{w.semW, w.names.SemW}, {w.semR, w.names.SemR}} {
+		uid, gid, known := sem.s.Owner()
+		if err := w.opts.trust.checkOwner("semaphore", sem.path, uid, gid, known); err != nil {
+			return fmt.Errorf("zerobuffer: connect %q: %w", w.name, err)
+		}
+	}
 	return w.adoptState()
 }
 
-// takeWriterSlot takes the Go writer lock and checks writer_pid: a
-// previous Go writer that died left its PID in the (now free) lock file; a
-// live foreign writer has no lock but a live PID.
+// errWriterLeaving: the previous writer holds its slot but has already
+// detached (writer_pid 0): it is closing, so NewWriter retries.
+var errWriterLeaving = fmt.Errorf("%w: the previous writer is closing", ErrWriterExists)
+
+// takeWriterSlot makes this the buffer's only writer. On Linux the
+// writer range lock of the segment excludes every other Go writer; the
+// writer lock file serves peers without range locks and for diagnostics,
+// so a file squatted by another user is left alone. A live writer_pid
+// that the lock file does not name as a dead Go writer is a live foreign
+// writer.
 func (w *Writer) takeWriterSlot() error {
-	lock, err := platform.AcquireLock(w.names.WriterLock, 0o666)
-	if err != nil {
-		if errors.Is(err, platform.ErrLocked) {
-			return fmt.Errorf("%w: %q", ErrWriterExists, w.name)
+	err := w.v.seg.LockRange(platform.WriterRange)
+	ranges := err == nil
+	switch {
+	case errors.Is(err, platform.ErrLocked):
+		return w.slotTaken()
+	case err != nil && !errors.Is(err, platform.ErrNotSupported):
+		return fmt.Errorf("zerobuffer: writer slot %q: %w", w.name, err)
+	}
+	lock, err := platform.AcquireLock(w.names.WriterLock, 0o644)
+	switch {
+	case err == nil:
+		w.lock = lock
+	case errors.Is(err, platform.ErrLocked):
+		if st, perr := platform.ProbeLock(w.names.WriterLock); !ranges || perr != nil || (trustedLock(st, w.v.seg) && st.Held) {
+			return w.slotTaken()
 		}
+		w.log.Warn("zerobuffer: writer lock held by an untrusted file; ignored", "path", w.names.WriterLock)
+	case ranges && errors.Is(err, platform.ErrUnsafePath):
+		w.log.Warn("zerobuffer: writer lock unusable; ignored", "err", err)
+	default:
 		return fmt.Errorf("zerobuffer: writer lock %q: %w", w.name, err)
 	}
-	w.lock = lock
 	if pid := w.v.load(offWriterPID); pid != 0 && platform.ProcessAlive(pid) {
-		st, _ := platform.ProbeLock(w.names.WriterLock) // our own lock: Held, Content = previous holder's PID
-		if parsePID(st.Content) != pid {
-			return fmt.Errorf("%w: %q (pid %d)", ErrWriterExists, w.name, pid)
+		if w.lock != nil {
+			// our own lock: Held, Content = the previous holder's PID
+			if st, _ := platform.ProbeLock(w.names.WriterLock); st.Exists {
+				if p, sameNS := lockPID(st.Content); p == pid && sameNS {
+					return nil
+				}
+			}
 		}
+		return fmt.Errorf("%w: %q (pid %d)", ErrWriterExists, w.name, pid)
 	}
 	return nil
+}
+
+func (w *Writer) slotTaken() error {
+	if w.v.load(offWriterPID) == 0 {
+		return fmt.Errorf("%w: %q", errWriterLeaving, w.name)
+	}
+	return fmt.Errorf("%w: %q", ErrWriterExists, w.name)
 }
 
 // adoptState loads the positions a previous writer published and
@@ -185,10 +233,12 @@ func (w *Writer) adoptState() error {
 	}
 	w.metaDone = w.v.load(offMetaWritten) > 0
 	w.maxFrame = int(p - layout.HeaderSize)
-	pid := platform.Getpid()
-	if err := w.lock.SetContent([]byte(strconv.FormatUint(pid, 10) + "\n")); err != nil {
-		return fmt.Errorf("zerobuffer: writer lock %q: %w", w.name, err)
+	if w.lock != nil {
+		if err := w.lock.SetContent(lockContent()); err != nil {
+			return fmt.Errorf("zerobuffer: writer lock %q: %w", w.name, err)
+		}
 	}
+	pid := platform.Getpid()
 	w.v.store(offGoWriterPID, pid) // before writer_pid: see layout.OffGoWriterPID
 	w.v.store(offWriterPID, pid)
 	return nil
@@ -217,22 +267,8 @@ func (w *Writer) release() {
 	w.released = true
 }
 
-// readerAlive checks the reader the way foreign readers allow: graceful
-// close zeroes reader_pid; a replaced or removed buffer no longer has our
-// inode at its path; a held reader lock means alive, an unheld existing
-// lock means its holder died; without a lock file (C# readers lock
-// elsewhere) the PID decides.
-func (w *Writer) readerAlive() bool {
-	pid := w.v.load(offReaderPID)
-	if pid == 0 || !w.v.seg.StillLinked() {
-		return false
-	}
-	st, err := platform.ProbeLock(w.names.Lock)
-	if err == nil && st.Exists {
-		return st.Held
-	}
-	return platform.ProcessAlive(pid)
-}
+// readerAlive applies the liveness rules of objects.go to reader_pid.
+func (w *Writer) readerAlive() bool { return readerAlive(w.v.seg, w.names, w.v.load(offReaderPID)) }
 
 // startMonitor starts the goroutine that watches the reader, and
 // registers the cleanup of a Writer dropped without Close. The goroutine

@@ -43,7 +43,8 @@ func AppendErrorFrame(dst []byte, msg string) []byte {
 // ParseErrorFrame reports whether frame is an error response and returns
 // its message. A frame that starts with [ErrorMarker] is an error response
 // even if its length field is out of range; the message is then the rest
-// of the frame. It never panics.
+// of the frame. It never panics, and copies at most a few KiB whatever
+// the frame's size.
 func ParseErrorFrame(frame []byte) (msg string, ok bool) {
 	if len(frame) < len(ErrorMarker) || string(frame[:len(ErrorMarker)]) != ErrorMarker {
 		return "", false
@@ -56,6 +57,12 @@ func ParseErrorFrame(frame []byte) (msg string, ok bool) {
 	rest = rest[4:]
 	if uint64(n) <= uint64(len(rest)) {
 		rest = rest[:n]
+	}
+	// Cut before converting: the frame is peer-controlled and may be as
+	// large as the ring, the message at most MaxErrorMessage bytes (plus
+	// one rune, so that a valid last rune is not split).
+	if len(rest) > MaxErrorMessage+utf8.UTFMax {
+		rest = rest[:MaxErrorMessage+utf8.UTFMax]
 	}
 	return errorText(string(rest), MaxErrorMessage), true
 }

@@ -3,6 +3,7 @@ package duplex
 import (
 	"bytes"
 	"encoding/binary"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -78,4 +79,22 @@ func FuzzParseErrorFrame(f *testing.F) {
 			t.Fatalf("round trip of %q gave %q", msg, again)
 		}
 	})
+}
+
+// TestParseErrorFrame_HugeFrameCopiesLittle: a peer's 64 MiB error frame
+// costs a message-sized copy, not a frame-sized one.
+func TestParseErrorFrame_HugeFrameCopiesLittle(t *testing.T) {
+	frame := bytes.Repeat([]byte{'a'}, 64<<20)
+	copy(frame, ErrorMarker)
+	binary.LittleEndian.PutUint32(frame[len(ErrorMarker):], uint32(len(frame)-errFrameMin))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	msg, ok := ParseErrorFrame(frame)
+	runtime.ReadMemStats(&after)
+	if !ok || len(msg) != MaxErrorMessage {
+		t.Fatalf("ParseErrorFrame: ok %v, %d bytes, want %d", ok, len(msg), MaxErrorMessage)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<10 {
+		t.Errorf("ParseErrorFrame of a 64 MiB frame allocated %d bytes", alloc)
+	}
 }

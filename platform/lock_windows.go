@@ -80,6 +80,18 @@ type LockState struct {
 	Exists  bool
 	Held    bool   // some process has the file open exclusively
 	Content []byte // first bytes of the file; empty while it is held
+	Owner   uint32 // always 0: Windows files have no uid
+	Links   uint64 // always 1
+}
+
+// RemoveLockFile removes the lock file at path. Lock files delete
+// themselves when their holder closes them; a leftover of a foreign
+// implementation is removed here. A missing file is not an error.
+func RemoveLockFile(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // ProbeLock reports whether the lock file at path exists and is held,
@@ -96,7 +108,7 @@ func ProbeLock(path string) (LockState, error) {
 	h, err := windows.CreateFile(p, windows.GENERIC_READ, share, nil, windows.OPEN_EXISTING, windows.FILE_ATTRIBUTE_NORMAL, 0)
 	switch {
 	case err == windows.ERROR_SHARING_VIOLATION:
-		return LockState{Exists: true, Held: true}, nil
+		return LockState{Exists: true, Held: true, Links: 1}, nil
 	case errors.Is(err, os.ErrNotExist):
 		return LockState{}, nil
 	case err != nil:
@@ -106,5 +118,9 @@ func ProbeLock(path string) (LockState, error) {
 	defer f.Close()
 	buf := make([]byte, 64)
 	n, _ := io.ReadFull(f, buf)
-	return LockState{Exists: true, Content: buf[:n]}, nil
+	return LockState{Exists: true, Content: buf[:n], Links: 1}, nil
 }
+
+// SetGroup is not supported on Windows: lock files inherit the
+// directory's ACL.
+func (l *Lock) SetGroup(gid int) error { return ErrNotSupported }

@@ -66,17 +66,37 @@ func (d Dirs) withDefaults() Dirs {
 }
 
 // ValidateName checks a buffer name against the rules every peer shares:
-// non-empty, at most [MaxNameLen] bytes, no '/', no NUL, not "." or "..".
+// non-empty, at most [MaxNameLen] bytes, no '/', not "." or "..", and no
+// control characters (bytes below 0x20 and 0x7f, NUL included), which
+// would reach terminals raw through listings and logs.
 func ValidateName(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("%w: empty", ErrInvalidName)
 	case len(name) > MaxNameLen:
 		return fmt.Errorf("%w: %d bytes, at most %d", ErrInvalidName, len(name), MaxNameLen)
-	case strings.ContainsAny(name, "/\x00"):
-		return fmt.Errorf("%w: %q contains '/' or NUL", ErrInvalidName, name)
+	case strings.Contains(name, "/"):
+		return fmt.Errorf("%w: %q contains '/'", ErrInvalidName, name)
 	case name == "." || name == "..":
 		return fmt.Errorf("%w: %q", ErrInvalidName, name)
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == 0x7f {
+			return fmt.Errorf("%w: %q contains the control character %#02x", ErrInvalidName, name, c)
+		}
+	}
+	return nil
+}
+
+// SemPrefix starts the file name of every glibc named semaphore in
+// /dev/shm. A buffer name starting with it would make the buffer's shared
+// memory the semaphore file of another buffer ("sem.sem-w-X" is buffer
+// X's data semaphore), so Unix systems refuse such names.
+const SemPrefix = "sem."
+
+func validateUnixName(name string) error {
+	if strings.HasPrefix(name, SemPrefix) {
+		return fmt.Errorf("%w: %q starts with %q, the prefix of semaphore files in /dev/shm", ErrInvalidName, name, SemPrefix)
 	}
 	return nil
 }
@@ -84,12 +104,16 @@ func ValidateName(name string) error {
 // UnixNames returns the object paths glibc, the C++ and the Python
 // implementations use for name (spec section 1): /dev/shm/NAME,
 // /dev/shm/sem.sem-w-NAME, /dev/shm/sem.sem-r-NAME and
-// /tmp/zerobuffer/NAME.lock. The Go writer lock lives in a subdirectory
+// /tmp/zerobuffer/NAME.lock. Names starting with [SemPrefix] are refused.
+// The Go writer lock lives in a subdirectory
 // ("writer/NAME.lock") so that it can never collide with a buffer's lock
 // and is skipped by the reference implementations' stale-lock scan, which
 // looks only at "*.lock" entries of the lock directory itself.
 func UnixNames(name string, d Dirs) (Names, error) {
 	if err := ValidateName(name); err != nil {
+		return Names{}, err
+	}
+	if err := validateUnixName(name); err != nil {
 		return Names{}, err
 	}
 	d = d.withDefaults()
@@ -247,6 +271,9 @@ func DarwinNames(name string, d Dirs) (Names, error) {
 	if err := ValidateName(name); err != nil {
 		return Names{}, err
 	}
+	if err := validateUnixName(name); err != nil {
+		return Names{}, err
+	}
 	lockDir := d.Lock
 	if lockDir == "" {
 		lockDir = DefaultLockDir
@@ -268,4 +295,15 @@ func darwinObjectName(prefix, name string) string {
 	sum := sha256.Sum256([]byte(name))
 	h := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]))
 	return prefix + "#" + h[:DarwinMaxObjectName-len(prefix)-1]
+}
+
+// CSharpLock returns the lock file a C# reader of the same buffer holds
+// on Unix systems, LOCKDIR/locks/NAME.lock (docs/PROTOCOL.md section 1),
+// so that Go peers can see that reader too. It is "" on Windows, where
+// [Names.Lock] already is the C# location.
+func (n Names) CSharpLock() string {
+	if runtime.GOOS == "windows" || n.Lock == "" {
+		return ""
+	}
+	return path.Join(path.Dir(n.Lock), "locks", path.Base(n.Lock))
 }

@@ -166,3 +166,33 @@ func TestObjectNames_MatchesGOOS(t *testing.T) {
 		t.Errorf("ObjectNames = %+v, %v; NamesFor(%s) = %+v, %v", got, err1, runtime.GOOS, want, err2)
 	}
 }
+
+func TestValidateName_ControlCharactersRefused(t *testing.T) {
+	for _, name := range []string{"a\x00b", "a\nb", "\x1b[31mred", "tab\there", "del\x7f", "\x01"} {
+		for _, goos := range []string{"linux", "darwin", "windows"} {
+			if _, err := NamesFor(goos, name, Dirs{Lock: "/l"}); !errors.Is(err, ErrInvalidName) {
+				t.Errorf("NamesFor(%s, %q): %v, want ErrInvalidName", goos, name, err)
+			}
+		}
+	}
+	for _, name := range []string{"ok", "caf\u00e9", "a b", "x~y"} {
+		if err := ValidateName(name); err != nil {
+			t.Errorf("ValidateName(%q): %v", name, err)
+		}
+	}
+}
+
+func TestUnixNames_SemPrefixRefused(t *testing.T) {
+	for _, name := range []string{"sem.sem-w-victim", "sem.sem-r-victim", "sem.x", "sem."} {
+		for _, goos := range []string{"linux", "darwin"} {
+			if _, err := NamesFor(goos, name, Dirs{}); !errors.Is(err, ErrInvalidName) {
+				t.Errorf("NamesFor(%s, %q): %v, want ErrInvalidName", goos, name, err)
+			}
+		}
+	}
+	for _, name := range []string{"sem", "semaphore", "my.sem.x"} {
+		if _, err := NamesFor("linux", name, Dirs{}); err != nil {
+			t.Errorf("NamesFor(linux, %q): %v", name, err)
+		}
+	}
+}

@@ -21,7 +21,12 @@ type LockState struct {
 	Exists  bool
 	Held    bool
 	Content []byte
+	Owner   uint32
+	Links   uint64
 }
+
+// RemoveLockFile is not supported on this platform.
+func RemoveLockFile(path string) error { return ErrNotSupported }
 
 // ProbeLock is not supported on this platform.
 func ProbeLock(path string) (LockState, error) { return LockState{}, ErrNotSupported }
@@ -31,3 +36,6 @@ func ProcessAlive(pid uint64) bool { return false }
 
 // Getpid returns this process's id.
 func Getpid() uint64 { return uint64(os.Getpid()) }
+
+// SetGroup is not supported on this platform.
+func (l *Lock) SetGroup(gid int) error { return ErrNotSupported }

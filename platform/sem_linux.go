@@ -18,6 +18,8 @@ type Semaphore struct {
 	path string
 	mem  []byte
 	word *uint64 // the data word at offset 0, 8-aligned (page-aligned mapping)
+	uid  uint32  // owner and group from fstat at open
+	gid  uint32
 }
 
 // CreateSemaphore creates a semaphore file at path with value 0 the way
@@ -66,7 +68,7 @@ func CreateSemaphore(path string, mode os.FileMode) (*Semaphore, error) {
 
 // OpenSemaphore maps an existing semaphore file.
 func OpenSemaphore(path string) (*Semaphore, error) {
-	fd, err := openRetry(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := openRetry(path, unix.O_RDWR|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -79,14 +81,16 @@ func mapSem(fd int, path string) (*Semaphore, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, &os.PathError{Op: "fstat", Path: path, Err: err}
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size < SemFileSize {
+	// Exactly glibc's size: anything else (a buffer's segment under a
+	// look-alike name, a truncated file) is not a semaphore.
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size != SemFileSize {
 		return nil, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a semaphore file (size %d): %w", st.Size, unix.EINVAL)}
 	}
 	mem, err := unix.Mmap(fd, 0, SemFileSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, &os.PathError{Op: "mmap", Path: path, Err: err}
 	}
-	return &Semaphore{path: path, mem: mem, word: (*uint64)(unsafe.Pointer(&mem[0]))}, nil
+	return &Semaphore{path: path, mem: mem, word: (*uint64)(unsafe.Pointer(&mem[0])), uid: st.Uid, gid: st.Gid}, nil
 }
 
 func splitDir(path string) string {

@@ -207,3 +207,16 @@ func TestSemaphore_GlibcInterop(t *testing.T) {
 		t.Fatalf("Go waiter woken by glibc took %d, word %#x", got, s.RawWord())
 	}
 }
+
+func TestOpenSemaphore_WrongSizeRefused(t *testing.T) {
+	n := testObjects(t)
+	for _, size := range []int64{SemFileSize - 1, SemFileSize + 1, 4096} {
+		if err := os.WriteFile(n.SemW, make([]byte, size), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := OpenSemaphore(n.SemW); err == nil {
+			s.Close()
+			t.Errorf("OpenSemaphore of a %d-byte file succeeded; only %d bytes is a semaphore", size, SemFileSize)
+		}
+	}
+}

@@ -15,6 +15,9 @@ type Segment struct {
 	data []byte // exactly what mmap returned, kept for munmap
 	dev  uint64
 	ino  uint64
+	uid  uint32 // owner and group from fstat at open
+	gid  uint32
+	fd   int // kept open for the liveness range locks (ranges_linux.go); -1 after Close
 }
 
 // fallocate is a variable so tests can inject ENOSPC or EINTR.
@@ -75,7 +78,7 @@ func OpenSegment(path string, writable bool) (*Segment, error) {
 	if writable {
 		flags = unix.O_RDWR
 	}
-	fd, err := openRetry(path, flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := openRetry(path, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) // O_NONBLOCK: a FIFO planted here must not hang the open
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -102,7 +105,12 @@ func mapFD(fd int, path string, writable bool) (*Segment, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "mmap", Path: path, Err: err}
 	}
-	return &Segment{path: path, data: data, dev: uint64(st.Dev), ino: uint64(st.Ino)}, nil
+	keep, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		unix.Munmap(data)
+		return nil, &os.PathError{Op: "dup", Path: path, Err: err}
+	}
+	return &Segment{fd: keep, path: path, data: data, dev: uint64(st.Dev), ino: uint64(st.Ino), uid: st.Uid, gid: st.Gid}, nil
 }
 
 // StillLinked reports whether the segment's path still names the object

@@ -22,6 +22,7 @@ func (s *Segment) Close() error {
 	}
 	err := unix.Munmap(s.data)
 	s.data = nil
+	s.closeFD()
 	if err != nil {
 		return os.NewSyscallError("munmap", err)
 	}

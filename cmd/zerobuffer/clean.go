@@ -3,26 +3,30 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 
-	"github.com/zerobuffer/zerobuffer-go/platform"
+	"github.com/zerobuffer/zerobuffer-go/core"
 )
 
 // errInUse is returned for a buffer that a live reader owns.
 var errInUse = errors.New("a live reader owns it")
 
 func runClean(e *env, args []string) error {
-	f := newFlags("clean", "[NAME...] [--stale] [--dry-run]", `
+	f := newFlags("clean", "[NAME...] [--stale] [--force] [--dry-run]", `
 Remove buffers: the shared-memory object, both semaphores and the lock
 files. A buffer is removed only when no live reader owns it: clean takes
 the reader's lock itself first, so a reader can neither hold it nor start
-meanwhile, and it also refuses while the recorded reader PID lives.
-A live buffer is never touched; naming one is an error (exit 1).
+meanwhile, and checks the reader again under it. A live buffer is never
+touched; naming one is an error (exit 1). Objects of another user are
+refused; root removes them only with --force.
 
-With names, those buffers are cleaned (with --stale: only those that are
-stale, the others are skipped silently). With --stale and no names, every
-stale buffer on the machine is cleaned. Prints one line per buffer.`)
-	stale := f.Bool("stale", false, "clean only stale buffers (no live reader); without names: all of them")
+With names, those buffers are cleaned, leftovers of partly created
+buffers included. With --stale, a name is removed only when it is a
+complete buffer (valid segment, both semaphores of the right size) that
+no live reader owns and all of whose objects belong to you; others are
+skipped with the reason. With --stale and no names, every such buffer on
+the machine is cleaned. Prints one line per buffer.`)
+	stale := f.Bool("stale", false, "clean only stale, complete buffers of your own; without names: all of them")
+	force := f.Bool("force", false, "as root, also remove other users' objects")
 	dry := f.Bool("dry-run", false, "print what would be removed, remove nothing")
 	names, err := parse(e, f, args)
 	if err != nil {
@@ -31,7 +35,6 @@ stale buffer on the machine is cleaned. Prints one line per buffer.`)
 	if len(names) == 0 && !*stale {
 		return usagef("clean needs buffer names or --stale")
 	}
-	var targets []bufferInfo
 	if len(names) == 0 {
 		all, err := discover(e.dirs)
 		if err != nil {
@@ -39,75 +42,60 @@ stale buffer on the machine is cleaned. Prints one line per buffer.`)
 		}
 		for _, b := range all {
 			if b.Stale {
-				targets = append(targets, b)
+				names = append(names, b.Name)
 			}
 		}
 	}
 	var errs []error
 	for _, n := range names {
-		b, err := probe(n, e.dirs)
+		err := cleanOne(e, n, *stale, *force, *dry)
 		switch {
-		case err != nil:
-			errs = append(errs, err)
-		case *stale && !b.Stale:
-			fmt.Fprintf(e.stdout, "skipped %s: %v\n", n, errInUse)
+		case err == nil:
+		case *stale && (errors.Is(err, core.ErrReaderExists) || errors.Is(err, core.ErrIncomplete) || errors.Is(err, core.ErrForeignOwner)):
+			fmt.Fprintf(e.stdout, "skipped %s: %v\n", displayName(n), inUse(err))
 		default:
-			targets = append(targets, b)
-		}
-	}
-	for _, b := range targets {
-		if err := cleanOne(e, b, *dry); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", b.Name, err))
+			errs = append(errs, fmt.Errorf("%s: %w", displayName(n), inUse(err)))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// cleanOne removes one buffer's objects unless a live reader owns it.
-func cleanOne(e *env, b bufferInfo, dry bool) error {
-	names, err := platform.ObjectNames(b.Name, e.dirs)
-	if err != nil {
-		return err
+// inUse words a refusal because of a live reader the way clean reports it.
+func inUse(err error) error {
+	if errors.Is(err, core.ErrReaderExists) {
+		return fmt.Errorf("%w (%w)", errInUse, err)
 	}
+	return err
+}
+
+// cleanOne removes one buffer's objects through the core's rules.
+func cleanOne(e *env, name string, stale, force, dry bool) error {
+	opts := dirOpts(e.dirs)
 	if dry {
-		if !b.Stale {
-			return errInUse
+		b, err := core.Inspect(name, opts...)
+		switch {
+		case err != nil:
+			return err
+		case stale:
+			err = b.CheckStale(force)
+		case !b.Stale:
+			err = fmt.Errorf("%w: %q", core.ErrReaderExists, name)
 		}
-		fmt.Fprintf(e.stdout, "would remove %s\n", b.Name)
-		return nil
-	}
-	// Holding the reader lock keeps every Go, C++ and Python reader out
-	// while the objects go, and proves that none holds it now.
-	lock, err := platform.AcquireLock(names.Lock, 0o600)
-	if errors.Is(err, platform.ErrLocked) {
-		return errInUse
-	}
-	if err != nil {
-		return err
-	}
-	// Re-check under the lock: a reader that locks elsewhere (C#) or
-	// started just before we locked is still seen by its PID.
-	now, err := probe(b.Name, e.dirs)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		_ = lock.Release(true)
-		return err
-	}
-	if err == nil && now.ReaderPID != 0 && platform.ProcessAlive(now.ReaderPID) {
-		_ = lock.Release(false)
-		return fmt.Errorf("%w (reader pid %d)", errInUse, now.ReaderPID)
-	}
-	for _, p := range []string{names.Shm, names.SemW, names.SemR} {
-		if err := platform.Remove(p); err != nil {
-			_ = lock.Release(false)
+		if err != nil {
 			return err
 		}
+		fmt.Fprintf(e.stdout, "would remove %s\n", displayName(name))
+		return nil
 	}
-	if st, err := platform.ProbeLock(names.WriterLock); err == nil && st.Exists && !st.Held {
-		_ = platform.Remove(names.WriterLock)
+	var err error
+	if stale {
+		err = core.RemoveStale(name, force, opts...)
+	} else {
+		err = core.Remove(name, force, opts...)
 	}
-	if err := lock.Release(true); err != nil {
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "removed %s\n", b.Name)
+	fmt.Fprintf(e.stdout, "removed %s\n", displayName(name))
 	return nil
 }

@@ -208,7 +208,7 @@ func printable(b []byte) bool {
 func (in *inspection) text(w io.Writer) error {
 	b := &in.Buffer
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "buffer\t%s (%s, %s)\n", b.Name, b.state(), in.Health)
+	fmt.Fprintf(tw, "buffer\t%s (%s, %s)\n", displayName(b.Name), b.state(), in.Health)
 	fmt.Fprintf(tw, "path\t%s (%d bytes)\n", in.Path, b.SegmentBytes)
 	fmt.Fprintf(tw, "reader\t%s, lock %s\n", pidState(b.ReaderPID, b.ReaderAlive), b.ReaderLock)
 	fmt.Fprintf(tw, "writer\t%s\n", pidState(b.WriterPID, b.WriterAlive))

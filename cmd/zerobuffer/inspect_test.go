@@ -3,6 +3,7 @@
 package main
 
 import (
+	"github.com/zerobuffer/zerobuffer-go/core"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,13 +83,7 @@ func TestInspect_HealthBands(t *testing.T) {
 		used uint64
 		want string
 	}{{0, "healthy"}, {204, "healthy"}, {205, "degraded"}, {243, "degraded"}, {244, "critical"}, {256, "critical"}} {
-		g, _ := layout.NewGeometry(0, 256)
-		img := make([]byte, g.SegmentSize())
-		o := layout.Initial(g, 0)
-		o.PayloadFreeBytes = 256 - tc.used
-		o.Encode(img)
-		b := bufferInfo{}
-		b.decode(img)
+		b := fromCore(core.Buffer{Exists: true, Valid: true, PayloadSize: 256, UsedBytes: tc.used})
 		if got := b.health(); got != tc.want {
 			t.Errorf("used %d/256 (%.1f%%): %s, want %s", tc.used, b.Utilisation, got, tc.want)
 		}

@@ -51,7 +51,7 @@ func lsTable(w io.Writer, bufs []bufferInfo) error {
 				meta = fmtBytes(uint64(b.MetadataLen))
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", b.Name, payload, used, b.FramesWritten, b.FramesRead,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", displayName(b.Name), payload, used, b.FramesWritten, b.FramesRead,
 			pidState(b.WriterPID, b.WriterAlive), pidState(b.ReaderPID, b.ReaderAlive), meta, b.state())
 	}
 	return tw.Flush()

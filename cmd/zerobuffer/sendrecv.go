@@ -47,6 +47,7 @@ removed on exit. Another live reader of NAME is an error (exit 1).`)
 	delim := f.String("delim", delimNewline, delimHelp)
 	count := f.Int("count", 0, "exit after `N` frames (0: no limit)")
 	follow := f.Bool("follow", false, "keep reading after a writer closes or dies")
+	trust := addTrustFlags(f)
 	pos, err := parse(e, f, args)
 	if err != nil {
 		return err
@@ -58,7 +59,7 @@ removed on exit. Another live reader of NAME is an error (exit 1).`)
 		return err
 	}
 	r, err := core.NewReader(pos[0], core.BufferConfig{MetadataSize: *metaSize, PayloadSize: *paySize},
-		core.WithDirs(e.dirs.Shm, e.dirs.Lock))
+		append(trust.options(), core.WithDirs(e.dirs.Shm, e.dirs.Lock))...)
 	if err != nil {
 		return err
 	}
@@ -140,6 +141,7 @@ stream after the last frame. Exit 3 when NAME does not exist (after
 	wait := f.Duration("wait", 0, "wait up to this long for the buffer to appear")
 	meta := f.String("metadata", "", "write this metadata before the first frame")
 	chunk := f.Int("chunk", 64<<10, "largest frame for --delim none, in bytes")
+	trust := addTrustFlags(f)
 	pos, err := parse(e, f, args)
 	if err != nil {
 		return err
@@ -155,7 +157,7 @@ stream after the last frame. Exit 3 when NAME does not exist (after
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	w, err := connect(ctx, pos[0], e, *wait)
+	w, err := connect(ctx, pos[0], e, *wait, trust.options()...)
 	if err != nil {
 		return err
 	}
@@ -173,10 +175,10 @@ stream after the last frame. Exit 3 when NAME does not exist (after
 
 // connect opens the writer, retrying until wait has passed while the
 // buffer does not exist yet or is being created.
-func connect(ctx context.Context, name string, e *env, wait time.Duration) (*core.Writer, error) {
+func connect(ctx context.Context, name string, e *env, wait time.Duration, opts ...core.Option) (*core.Writer, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		w, err := core.NewWriter(name, core.WithDirs(e.dirs.Shm, e.dirs.Lock))
+		w, err := core.NewWriter(name, append(opts, core.WithDirs(e.dirs.Shm, e.dirs.Lock))...)
 		retry := errors.Is(err, fs.ErrNotExist) || errors.Is(err, core.ErrNotReady)
 		if err == nil || !retry || time.Now().After(deadline) {
 			return w, err

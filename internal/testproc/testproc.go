@@ -101,6 +101,12 @@ func StartEnv(t testing.TB, env []string, role string, args ...string) *Proc {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return start(t, exe, sysProcAttr(), env, role, args...)
+}
+
+// start runs exe (a copy of the test binary) in role with attr.
+func start(t testing.TB, exe string, attr *syscall.SysProcAttr, env []string, role string, args ...string) *Proc {
+	t.Helper()
 	// ZB_EXEC_PREFIX runs children through an emulator (for example
 	// "qemu-aarch64" where binfmt_misc is unavailable).
 	argv := append(strings.Fields(os.Getenv("ZB_EXEC_PREFIX")), exe, "-test.run=^$")
@@ -108,7 +114,7 @@ func StartEnv(t testing.TB, env []string, role string, args ...string) *Proc {
 	cmd.Env = append(os.Environ(), envRole+"="+role, envArgs+"="+strings.Join(args, argSep))
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = attr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
