@@ -98,7 +98,7 @@ func (r *Receiver[T]) recv(ctx context.Context) (v T, fatal bool, err error) {
 	if err != nil {
 		return v, true, err
 	}
-	v, err = r.dec.Decode(f.Data())
+	v, err = codec.Decode(r.dec, f.Data())
 	if err != nil {
 		var zero T
 		return zero, false, releaseErr(f, decodeErr(f, err))

@@ -160,6 +160,7 @@ func (c *Codec[T]) putEnc(s *encState[T]) {
 }
 
 type decState[T any] struct {
+	buf   []byte // private copy of the frame being decoded
 	r     frameReader
 	dec   *vmsgpack.Decoder
 	v     *T
@@ -179,13 +180,18 @@ func (c *Codec[T]) newDecState() *decState[T] {
 // Decode decodes one MessagePack value that must span the whole frame.
 // The result owns its memory. Malformed input, a type mismatch or trailing
 // bytes give an error wrapping [codec.ErrInvalid]; Decode never panics on
-// peer data. Before decoding, the frame is walked once to refuse declared
-// lengths and counts that exceed the frame, and nesting deeper than
-// [MaxDepth], so a hostile frame cannot make Decode allocate far more than
-// its own size or overflow the stack. For the same reason the reflection
-// decoder may not decode an extension body as MessagePack (the library
-// does that for extension values where a Go map is expected, and for
-// types registered with a CustomDecoder); such frames fail with
+// peer data.
+//
+// The frame is read once: Decode first copies it into private (pooled)
+// memory and checks and decodes only that copy, because a frame in shared
+// memory can change under the reader while a hostile writer keeps writing
+// to it (docs/PROTOCOL.md section 17). The copy is then walked once to
+// refuse declared lengths and counts that exceed the frame, and nesting
+// deeper than [MaxDepth], so a hostile frame cannot make Decode allocate
+// far more than its own size or overflow the stack. For the same reason
+// the reflection decoder may not decode an extension body as MessagePack
+// (the library does that for extension values where a Go map is expected,
+// and for types registered with a CustomDecoder); such frames fail with
 // ErrInvalid. Extension bodies it reads as bytes, such as time.Time, are
 // fine.
 func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
@@ -194,20 +200,20 @@ func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 		if r := recover(); r != nil {
 			v, err = *new(T), fmt.Errorf("%w: msgpack: %v", codec.ErrInvalid, r)
 		}
-		*s.v = *new(T) // the next Decode starts from a zero value
-		s.r.reset(nil, nil)
-		c.decPool.Put(s)
+		c.putDec(s)
 	}()
-	if s.stack, s.exts, err = check(frame, s.stack, s.exts); err != nil {
+	s.buf = append(s.buf[:0], frame...)
+	b := s.buf
+	if s.stack, s.exts, err = check(b, s.stack, s.exts); err != nil {
 		return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
 	}
 	var rest int
 	if c.fastDec {
 		var tail []byte
-		tail, err = any(s.v).(Unmarshaler).UnmarshalMsg(frame)
+		tail, err = any(s.v).(Unmarshaler).UnmarshalMsg(b)
 		rest = len(tail)
 	} else {
-		s.r.reset(frame, s.exts)
+		s.r.reset(b, s.exts)
 		err = s.dec.Decode(s.v)
 		rest = s.r.Len()
 	}
@@ -218,6 +224,16 @@ func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 		return v, fmt.Errorf("%w: msgpack: %d trailing bytes", codec.ErrInvalid, rest)
 	}
 	return *s.v, nil
+}
+
+// putDec resets s and returns it to the pool.
+func (c *Codec[T]) putDec(s *decState[T]) {
+	*s.v = *new(T) // the next Decode starts from a zero value
+	s.r.reset(nil, nil)
+	if cap(s.buf) > maxPooledBuf {
+		s.buf = nil
+	}
+	c.decPool.Put(s)
 }
 
 // sliceWriter is the io.Writer + io.ByteWriter the encoder appends to.
