@@ -50,6 +50,7 @@ func NewReceiver[T any](r *core.Reader, dec codec.Decoder[T], opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
+	l.fp = codec.FingerprintOf(dec)
 	return &Receiver[T]{l: l, dec: dec, o: o, done: make(chan struct{})}, nil
 }
 

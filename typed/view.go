@@ -34,6 +34,7 @@ func NewViewReceiver[T any](r *core.Reader, dec codec.ViewDecoder[T], opts ...Op
 	if err != nil {
 		return nil, err
 	}
+	l.fp = codec.FingerprintOf(dec)
 	return &ViewReceiver[T]{l: l, dec: dec}, nil
 }
 

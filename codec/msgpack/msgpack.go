@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 
 	vmsgpack "github.com/vmihailenco/msgpack/v5"
@@ -44,17 +45,40 @@ type Codec[T any] struct {
 	cfg     config
 	fastEnc bool
 	fastDec bool
-	sizer   bool      // fastEnc and *T has Msgsize
-	encPool sync.Pool // *encState[T]
-	decPool sync.Pool // *decState[T]
+	sizer   bool                // fastEnc and *T has Msgsize
+	fp      string              // type fingerprint
+	fields  map[string]struct{} // keys of T's fields for the strict generated decoder; nil: no check
+	encPool sync.Pool           // *encState[T]
+	decPool sync.Pool           // *decState[T]
 }
 
 // Option configures a [Codec].
 type Option func(*config)
 
 type config struct {
-	encSetup func(*vmsgpack.Encoder)
-	decSetup func(*vmsgpack.Decoder)
+	encSetup     func(*vmsgpack.Encoder)
+	decSetup     func(*vmsgpack.Decoder)
+	allowUnknown bool
+	schema       string
+}
+
+// AllowUnknownFields makes the decoder skip map keys that are not fields
+// of T instead of failing. By default an unknown field is an error
+// wrapping [codec.ErrInvalid], for reflection and for generated decoders
+// alike: a sender of another type is refused instead of yielding zero
+// values. Use it when senders may add fields that older receivers ignore.
+func AllowUnknownFields() Option {
+	return func(c *config) { c.allowUnknown = true }
+}
+
+// WithSchema sets the type fingerprint that a typed sender declares in
+// the buffer metadata and a typed receiver checks (see
+// codec.Fingerprinter) to name, e.g. "orders.v1". It must satisfy
+// codec.ValidateName. Default: the Go type's name and a digest of its
+// field layout, so that two types with the same fields (such as a copy
+// without generated methods) match.
+func WithSchema(name string) Option {
+	return func(c *config) { c.schema = name }
 }
 
 // WithEncoderSetup calls fn on every new pooled encoder, e.g. to
@@ -80,6 +104,13 @@ func New[T any](opts ...Option) *Codec[T] {
 	_, c.fastDec = any((*T)(nil)).(Unmarshaler)
 	_, sizer := any((*T)(nil)).(Sizer)
 	c.sizer = c.fastEnc && sizer
+	c.fp = c.cfg.schema
+	if c.fp == "" || codec.ValidateName(c.fp) != nil {
+		c.fp = fingerprint(reflect.TypeFor[T]())
+	}
+	if !c.cfg.allowUnknown {
+		c.fields = knownFields(reflect.TypeFor[T]())
+	}
 	c.encPool.New = func() any { return c.newEncState() }
 	c.decPool.New = func() any { return c.newDecState() }
 	return c
@@ -87,6 +118,10 @@ func New[T any](opts ...Option) *Codec[T] {
 
 // Name returns [Name].
 func (c *Codec[T]) Name() string { return Name }
+
+// Fingerprint returns the type fingerprint (see [WithSchema]); it
+// implements codec.Fingerprinter.
+func (c *Codec[T]) Fingerprint() string { return c.fp }
 
 // Sizer is the size bound that tinylib/msgp generates (Msgsize): an upper
 // bound of the encoded size. When *T implements it with [Marshaler],
@@ -232,6 +267,7 @@ type decState[T any] struct {
 func (c *Codec[T]) newDecState() *decState[T] {
 	s := &decState[T]{v: new(T)}
 	s.dec = vmsgpack.NewDecoder(&s.r)
+	s.dec.DisallowUnknownFields(!c.cfg.allowUnknown)
 	if c.cfg.decSetup != nil {
 		c.cfg.decSetup(s.dec)
 	}
@@ -270,6 +306,11 @@ func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 	}
 	var rest int
 	if c.fastDec {
+		if c.fields != nil {
+			if err := checkKeys(b, c.fields); err != nil {
+				return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
+			}
+		}
 		var tail []byte
 		tail, err = any(s.v).(Unmarshaler).UnmarshalMsg(b)
 		rest = len(tail)
