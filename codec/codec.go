@@ -15,6 +15,26 @@ type FrameWriter interface {
 	Commit() error
 }
 
+// MaxFrameWriter is a [FrameWriter] that can also place a frame before
+// its size is known: ReserveMax returns up to max bytes in the ring, the
+// encoder fills them, and CommitN publishes the n bytes it used (or Abort
+// publishes nothing). Encoders whose size is only known after encoding
+// (msgpack) use it, when the FrameWriter has it, to encode straight into
+// the ring without a scratch buffer and a second copy. *core.Writer
+// implements it; see core.Writer.ReserveMax for what max costs in ring
+// space while the frame is reserved.
+type MaxFrameWriter interface {
+	FrameWriter
+	// ReserveMax returns a slice of max bytes for the next frame. It
+	// blocks while the ring lacks space and honours ctx.
+	ReserveMax(ctx context.Context, max int) ([]byte, error)
+	// CommitN publishes the first n bytes of the slice of the preceding
+	// ReserveMax as one frame.
+	CommitN(n int) error
+	// Abort drops the reservation; nothing is published.
+	Abort() error
+}
+
 // Encoder turns values of type T into frames.
 //
 // Implementations are safe for concurrent use: state such as scratch

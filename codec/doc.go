@@ -34,7 +34,14 @@
 //     reuses once the frame is released; strings and slices obtained from it
 //     share that lifetime. Copy what you keep.
 //   - Decoders must treat frames as untrusted input: they return errors
-//     wrapping [ErrInvalid] and never panic on bad bytes. A Decoder whose
+//     wrapping [ErrInvalid] and never panic on bad bytes. A frame lives in
+//     shared memory that the peer can still write to, so an owning
+//     Decoder reads it once: it copies the frame into private memory and
+//     checks and decodes only the copy (msgpack and the FlatBuffers object
+//     decoder do). A [ViewDecoder] cannot copy and so trusts the writer not
+//     to change a published frame. [Decode] and [View] turn a decoder's
+//     panic into an error wrapping ErrInvalid; package typed and package
+//     duplex call decoders through them. A Decoder whose
 //     result references the frame violates the Decoder contract and breaks
 //     the lifetime guarantee; implement ViewDecoder instead.
 //   - Encoders and decoders are safe for concurrent use; a [FrameWriter] is

@@ -97,3 +97,101 @@ func CheckMetadata(md []byte, want string) error {
 	}
 	return nil
 }
+
+// Type line
+//
+// A sender whose encoder implements [Fingerprinter] adds a second line
+// that names the message type, before the user metadata:
+//
+//	zerobuffer-codec=NAME\nzerobuffer-type=FINGERPRINT\n<user metadata>
+//
+// Readers that do not know the line (older Go versions) see it as part of
+// the user metadata; peers that write none (C++, C#, Python) are accepted
+// by every check.
+
+// TypePrefix starts the optional type line after the codec header.
+const TypePrefix = "zerobuffer-type="
+
+// Fingerprinter is implemented by encoders and decoders that can name the
+// type of their messages, so that a receiver refuses a sender of another
+// type at connect instead of decoding its bytes into zero values. A
+// fingerprint is 1 to [MaxNameLen] bytes from the set of [ValidateName]
+// plus '@'. Two fingerprints of the form NAME@DIGEST match when their
+// digests are equal (the Go type names may differ: the digest covers the
+// wire layout); any other pair matches only when equal.
+type Fingerprinter interface {
+	Fingerprint() string
+}
+
+// FingerprintOf returns the fingerprint of c if it implements
+// [Fingerprinter], and "" otherwise.
+func FingerprintOf(c any) string {
+	if f, ok := c.(Fingerprinter); ok {
+		return f.Fingerprint()
+	}
+	return ""
+}
+
+// ValidateFingerprint reports whether fp can be written as a type line.
+// Errors wrap [ErrInvalidName].
+func ValidateFingerprint(fp string) error {
+	return ValidateName(strings.ReplaceAll(fp, "@", "."))
+}
+
+// AppendType appends the type line declaring fp to dst.
+func AppendType(dst []byte, fp string) ([]byte, error) {
+	if err := ValidateFingerprint(fp); err != nil {
+		return dst, err
+	}
+	dst = append(dst, TypePrefix...)
+	dst = append(dst, fp...)
+	return append(dst, '\n'), nil
+}
+
+// TypeLineLen is the size of the type line that [AppendType] writes for fp.
+func TypeLineLen(fp string) int { return len(TypePrefix) + len(fp) + 1 }
+
+// ParseType splits the user part of metadata (as returned by
+// [ParseMetadata]) into a declared fingerprint and the rest. Without a
+// type line, fp is "" and rest is user.
+func ParseType(user []byte) (fp string, rest []byte) {
+	line, ok := bytes.CutPrefix(user, []byte(TypePrefix))
+	if !ok {
+		return "", user
+	}
+	f, rest, ok := bytes.Cut(line, []byte{'\n'})
+	if !ok || ValidateFingerprint(string(f)) != nil {
+		return "", user
+	}
+	return string(f), rest
+}
+
+// SameType reports whether fingerprints a and b match (see
+// [Fingerprinter]).
+func SameType(a, b string) bool {
+	_, da, oka := strings.Cut(a, "@")
+	_, db, okb := strings.Cut(b, "@")
+	if oka && okb {
+		return da == db
+	}
+	return a == b
+}
+
+// CheckType verifies that the metadata md, which declares codec name, is
+// compatible with the fingerprint want: md declares no type, or one that
+// matches. A mismatch is a [*MismatchError] naming both types, matching
+// [ErrMismatch]. An empty want accepts everything.
+func CheckType(md []byte, name, want string) error {
+	if want == "" {
+		return nil
+	}
+	_, user, err := ParseMetadata(md)
+	if err != nil {
+		return nil // CheckMetadata reports this
+	}
+	got, _ := ParseType(user)
+	if got == "" || SameType(got, want) {
+		return nil
+	}
+	return &MismatchError{Want: name + " type " + want, Got: name + " type " + got}
+}

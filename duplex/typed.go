@@ -42,7 +42,7 @@ func NewServer[Req, Resp any](name string, dec codec.Decoder[Req], enc codec.Enc
 	if dec == nil {
 		return nil, errors.New("zerobuffer: duplex: nil decoder")
 	}
-	return newServer(name, dec.Name(), dec.Decode, enc, h, opts)
+	return newServer(name, dec.Name(), func(b []byte) (Req, error) { return codec.Decode(dec, b) }, enc, h, opts)
 }
 
 // NewViewServer is [NewServer] with a borrowing decoder: h receives a view
@@ -53,7 +53,7 @@ func NewViewServer[Req, Resp any](name string, dec codec.ViewDecoder[Req], enc c
 	if dec == nil {
 		return nil, errors.New("zerobuffer: duplex: nil decoder")
 	}
-	return newServer(name, dec.Name(), dec.View, enc, h, opts)
+	return newServer(name, dec.Name(), func(b []byte) (Req, error) { return codec.View(dec, b) }, enc, h, opts)
 }
 
 func newServer[Req, Resp any](name, reqCodec string, decode func([]byte) (Req, error), enc codec.Encoder[Resp],
@@ -197,7 +197,7 @@ func (c *Client[Req, Resp]) Call(ctx context.Context, req Req) (Resp, error) {
 		if err := c.check(); err != nil {
 			return err
 		}
-		v, err := c.dec.Decode(b)
+		v, err := codec.Decode(c.dec, b)
 		if err != nil {
 			return fmt.Errorf("duplex: decode response: %w", err)
 		}

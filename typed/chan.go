@@ -12,12 +12,16 @@ import (
 // channel; later calls return the same channel (their ctx is ignored).
 // After the channel is closed, [Receiver.Err] tells why.
 //
-// The channel's capacity is set by [WithChanBuffer]. A message already
-// taken from the buffer is dropped if ctx ends or the Receiver closes
-// before someone receives it. Do not mix C with other receive methods.
+// The channel's capacity is set by [WithChanBuffer]. No message is lost
+// when ctx ends or the Receiver closes: a message already taken from the
+// buffer but not yet delivered is kept, and the next [Receiver.Recv] (or
+// RecvFunc or All) returns it first; messages in the channel's own buffer
+// can still be received from the closed channel, as from any Go channel.
+// Do not receive with other methods while the channel is open.
 func (r *Receiver[T]) C(ctx context.Context) <-chan T {
 	r.chOnce.Do(func() {
 		r.ch = make(chan T, r.o.chanBuffer)
+		r.maybePending.Store(true)
 		r.wg.Add(1)
 		go r.pump(ctx)
 	})
@@ -35,14 +39,42 @@ func (r *Receiver[T]) pump(ctx context.Context) {
 		}
 		select {
 		case r.ch <- v:
+			continue
+		default:
+		}
+		select {
+		case r.ch <- v:
 		case <-ctx.Done():
+			r.keep(v)
 			r.setErr(ctx.Err())
 			return
 		case <-r.done:
+			r.keep(v)
 			r.setErr(core.ErrClosed)
 			return
 		}
 	}
+}
+
+// keep stores a message that C read but could not deliver, for the next
+// receive.
+func (r *Receiver[T]) keep(v T) {
+	r.mu.Lock()
+	r.pending, r.hasPending = v, true
+	r.mu.Unlock()
+}
+
+// takePending returns the message kept by [Receiver.keep], if any.
+func (r *Receiver[T]) takePending() (v T, ok bool) {
+	if !r.maybePending.Load() {
+		return v, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok = r.pending, r.hasPending
+	var zero T
+	r.pending, r.hasPending = zero, false
+	return v, ok
 }
 
 func (r *Receiver[T]) setErr(err error) {

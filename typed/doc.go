@@ -42,8 +42,9 @@
 //   - Each message is one frame: a value whose encoding exceeds the ring
 //     (core.Writer.MaxFrameSize) fails with core.ErrFrameTooLarge.
 //   - [Receiver.C] runs one goroutine until the stream ends, its ctx is done
-//     or the Receiver is closed; a message already read when ctx ends is
-//     dropped. Use either C or the other receive methods, not both.
+//     or the Receiver is closed; a message it read but could not deliver
+//     is returned by the next Recv, so C followed by Recv loses nothing.
+//     Do not receive with other methods while C's channel is open.
 //   - Senders and receivers own their core objects: Close closes them. A
 //     receiver's Close removes the buffer.
 package typed

@@ -18,6 +18,7 @@ import (
 type link struct {
 	r       *core.Reader
 	codec   string
+	fp      string // expected type fingerprint ("" accepts any); set before first use
 	noCheck bool
 
 	checked  atomic.Bool // metadata matched; metadata is write-once
@@ -35,12 +36,14 @@ func newLink(r *core.Reader, name string, o options) (*link, error) {
 	return &link{r: r, codec: name, noCheck: o.noCheck}, nil
 }
 
-// listenConfig raises cfg.MetadataSize to fit the codec header of name.
-// Zero sizes take the core's defaults first (core.BufferConfig.WithDefaults).
+// listenConfig raises cfg.MetadataSize to fit the codec header of name
+// and a type line of the longest fingerprint. Zero sizes take the core's
+// defaults first (core.BufferConfig.WithDefaults).
 func listenConfig(cfg core.BufferConfig, name string, o options) core.BufferConfig {
 	cfg = cfg.WithDefaults()
 	if !o.noCheck {
-		cfg.MetadataSize = max(cfg.MetadataSize, 8+codec.MetadataLen(name, 0))
+		typeLine := len(codec.TypePrefix) + codec.MaxNameLen + 1
+		cfg.MetadataSize = max(cfg.MetadataSize, 8+codec.MetadataLen(name, typeLine))
 	}
 	return cfg
 }
@@ -75,7 +78,11 @@ func (l *link) check() error {
 	if err != nil {
 		return err
 	}
-	if err := codec.CheckMetadata(md, l.codec); err != nil {
+	err = codec.CheckMetadata(md, l.codec)
+	if err == nil {
+		err = codec.CheckType(md, l.codec, l.fp)
+	}
+	if err != nil {
 		l.mismatch = err
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/core"
@@ -29,6 +30,10 @@ type Receiver[T any] struct {
 	mu     sync.Mutex
 	err    error // why C's channel closed
 	closed sync.Once
+
+	maybePending atomic.Bool // C has started: a pending message may exist
+	pending      T           // under mu: read by C, not delivered
+	hasPending   bool        // under mu
 }
 
 // NewReceiver wraps r. Unless [WithoutCodecCheck] is given, the first
@@ -45,6 +50,7 @@ func NewReceiver[T any](r *core.Reader, dec codec.Decoder[T], opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
+	l.fp = codec.FingerprintOf(dec)
 	return &Receiver[T]{l: l, dec: dec, o: o, done: make(chan struct{})}, nil
 }
 
@@ -94,11 +100,14 @@ func (r *Receiver[T]) Recv(ctx context.Context) (T, error) {
 // recv is Recv that also tells whether err ends the stream (a core error
 // or a codec mismatch) or only concerns this message (a decode error).
 func (r *Receiver[T]) recv(ctx context.Context) (v T, fatal bool, err error) {
+	if v, ok := r.takePending(); ok {
+		return v, false, nil
+	}
 	f, err := r.l.next(ctx)
 	if err != nil {
 		return v, true, err
 	}
-	v, err = r.dec.Decode(f.Data())
+	v, err = codec.Decode(r.dec, f.Data())
 	if err != nil {
 		var zero T
 		return zero, false, releaseErr(f, decodeErr(f, err))

@@ -25,7 +25,8 @@ type Sender[T any] struct {
 }
 
 // NewSender wraps w and declares enc's codec in the buffer metadata
-// ("zerobuffer-codec=NAME\n" followed by the [WithMetadata] bytes). If the
+// ("zerobuffer-codec=NAME\n", then "zerobuffer-type=FINGERPRINT\n" if enc
+// implements codec.Fingerprinter, then the [WithMetadata] bytes). If the
 // buffer already has metadata (an earlier writer declared it; metadata is
 // write-once), NewSender accepts it when it declares the same codec and
 // fails with [ErrCodecMismatch] otherwise. With [WithoutCodecCheck] only the
@@ -38,17 +39,25 @@ func NewSender[T any](w *core.Writer, enc codec.Encoder[T], opts ...Option) (*Se
 		return nil, errors.New("zerobuffer: typed: nil writer or encoder")
 	}
 	o := buildOptions(opts)
-	if err := declare(w, enc.Name(), o); err != nil {
+	if err := declare(w, enc.Name(), codec.FingerprintOf(enc), o); err != nil {
 		return nil, err
 	}
 	return &Sender[T]{w: w, enc: enc}, nil
 }
 
-func declare(w *core.Writer, name string, o options) error {
+func declare(w *core.Writer, name, fp string, o options) error {
 	md := o.userMetadata
 	if !o.noCheck {
+		user := o.userMetadata
+		if fp != "" {
+			typ, err := codec.AppendType(nil, fp)
+			if err != nil {
+				return err
+			}
+			user = append(typ, user...)
+		}
 		var err error
-		if md, err = codec.AppendMetadata(nil, name, o.userMetadata); err != nil {
+		if md, err = codec.AppendMetadata(nil, name, user); err != nil {
 			return err
 		}
 	}
@@ -64,7 +73,10 @@ func declare(w *core.Writer, name string, o options) error {
 		if err != nil {
 			return fmt.Errorf("typed: read metadata: %w", err)
 		}
-		return codec.CheckMetadata(have, name)
+		if err := codec.CheckMetadata(have, name); err != nil {
+			return err
+		}
+		return codec.CheckType(have, name, fp)
 	default:
 		return fmt.Errorf("typed: declare codec %q: %w", name, err)
 	}

@@ -278,8 +278,10 @@ func TestSender_WithMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if name, user, err := codec.ParseMetadata(md); name != msgpack.Name || !bytes.Equal(user, []byte("app=test")) || err != nil {
-		t.Fatalf("metadata %q: %q %q %v", md, name, user, err)
+	name, user, err := codec.ParseMetadata(md)
+	fp, rest := codec.ParseType(user)
+	if name != msgpack.Name || fp != msgpack.New[Small]().Fingerprint() || !bytes.Equal(rest, []byte("app=test")) || err != nil {
+		t.Fatalf("metadata %q: %q %q %q %v", md, name, fp, rest, err)
 	}
 }
 

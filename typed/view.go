@@ -34,6 +34,7 @@ func NewViewReceiver[T any](r *core.Reader, dec codec.ViewDecoder[T], opts ...Op
 	if err != nil {
 		return nil, err
 	}
+	l.fp = codec.FingerprintOf(dec)
 	return &ViewReceiver[T]{l: l, dec: dec}, nil
 }
 
@@ -61,7 +62,7 @@ func (r *ViewReceiver[T]) RecvFunc(ctx context.Context, fn func(v T) error) erro
 		return err
 	}
 	defer f.Release()
-	v, err := r.dec.View(f.Data())
+	v, err := codec.View(r.dec, f.Data())
 	if err != nil {
 		return decodeErr(f, err)
 	}
@@ -96,7 +97,7 @@ func (r *ViewReceiver[T]) step(ctx context.Context, yield func(T, error) bool) (
 		return false, true
 	}
 	defer f.Release()
-	v, err := r.dec.View(f.Data())
+	v, err := codec.View(r.dec, f.Data())
 	if err != nil {
 		return yield(zero, decodeErr(f, err)), false
 	}

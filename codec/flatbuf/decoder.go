@@ -16,6 +16,14 @@ type ViewFunc[T any] func(buf []byte) (T, error)
 // Decoder is a [codec.ViewDecoder]: View returns an in-place table view
 // over the frame, with no copy and no allocation. Views are valid only
 // until their frame is released. It is safe for concurrent use.
+//
+// A view trusts the writer: the frame is verified once, in shared memory,
+// and its accessors read the same memory again later. A writer that
+// rewrites a published frame (which no correct writer does: the frame is
+// not its own until released) can therefore make an accessor read
+// something other than what was verified, up to an index-out-of-range
+// panic in the generated code. Use an owning decoder that copies first
+// (such as sensor.ObjectDecoder) for peers you do not trust.
 type Decoder[T any] struct {
 	name string
 	view ViewFunc[T]

@@ -14,7 +14,8 @@
 //
 // Decoded Orders own their memory (msgpack is an owning codec), which is
 // what allows a channel; a zero-copy codec would only offer scoped
-// receives. Both processes must use the same Order type: the buffer
-// metadata only says "msgpack", so a field mismatch is reported as a decode
-// error, not as a codec mismatch.
+// receives. Both processes must use the same Order layout: the sender
+// declares the type's fingerprint in the buffer metadata, and a receiver
+// of another struct type fails with typed.ErrCodecMismatch. Order's
+// msgp methods are generated (order_gen.go, see order.go).
 package main

@@ -15,14 +15,6 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/typed"
 )
 
-// Order is the message type; both processes compile the same definition.
-type Order struct {
-	ID    uint64
-	Item  string
-	Qty   int
-	Price float64
-}
-
 func main() {
 	role := flag.String("role", "receiver", "receiver (starts the sender) or sender")
 	name := flag.String("name", fmt.Sprintf("msgpackchan-%d", os.Getpid()), "buffer name")

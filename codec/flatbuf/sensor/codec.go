@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"bytes"
 	"fmt"
 
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -78,10 +79,14 @@ func NewDecoder() *flatbuf.Decoder[Reading] {
 }
 
 // ObjectDecoder is an owning [codec.Decoder] for the Reading schema: it
-// verifies the frame and unpacks it into a new *ReadingT (allocating the
-// values slice and the name string), which stays valid after the frame is
-// released. Use it where a value must outlive its frame, e.g. with
-// typed.Receiver.Recv or a channel.
+// copies the frame into private memory, verifies the copy and unpacks it
+// into a new *ReadingT (allocating the values slice and the name string),
+// which stays valid after the frame is released. Use it where a value must
+// outlive its frame, e.g. with typed.Receiver.Recv or a channel.
+//
+// The frame is read once: verifying shared memory and then unpacking it
+// again would let a writer that changes the bytes in between (a vector
+// length, an offset) make the unpacking run outside what was verified.
 type ObjectDecoder struct{}
 
 // NewObjectDecoder returns an [ObjectDecoder].
@@ -90,13 +95,23 @@ func NewObjectDecoder() ObjectDecoder { return ObjectDecoder{} }
 // Name returns [CodecName].
 func (ObjectDecoder) Name() string { return CodecName }
 
-// Decode verifies frame and unpacks it into a new *ReadingT.
-func (ObjectDecoder) Decode(frame []byte) (*ReadingT, error) {
-	r, err := View(frame)
+// Decode copies frame, verifies the copy and unpacks it into a new
+// *ReadingT. Errors wrap [codec.ErrInvalid]; a panic while unpacking (which
+// the verifier should make impossible) is recovered into such an error.
+// The copy is the frame's size; the result allocates the values slice and
+// the name string.
+func (ObjectDecoder) Decode(frame []byte) (r *ReadingT, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("%w: %s: unpack panicked: %v", codec.ErrInvalid, CodecName, p)
+		}
+	}()
+	buf := bytes.Clone(frame)
+	v, err := View(buf)
 	if err != nil {
 		return nil, err
 	}
-	return r.UnPack(), nil
+	return v.UnPack(), nil
 }
 
 var _ codec.Decoder[*ReadingT] = ObjectDecoder{}

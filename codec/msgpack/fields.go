@@ -1,0 +1,143 @@
+package msgpack
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"reflect"
+)
+
+var errUnknownField = errors.New("unknown field")
+
+// knownFields returns the map keys of T's encoded fields, for refusing
+// unknown fields in front of a generated decoder (which skips them), or
+// nil when T is not a plain struct: then no key check is made.
+func knownFields(t reflect.Type) map[string]struct{} {
+	if t.Kind() != reflect.Struct || t == timeType {
+		return nil
+	}
+	m := make(map[string]struct{}, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			return nil // embedded fields: layouts differ between libraries
+		}
+		if key, ok := fieldKey(f); ok {
+			m[key] = struct{}{}
+		}
+	}
+	return m
+}
+
+// checkKeys refuses a top-level map in b (already walked by check) with a
+// key that is not in fields. Other top-level values are left to the
+// decoder.
+func checkKeys(b []byte, fields map[string]struct{}) error {
+	n, i, ok := mapHeader(b)
+	if !ok {
+		return nil
+	}
+	for range n {
+		key, next, ok := strAt(b, i)
+		if !ok {
+			return fmt.Errorf("%w: map key at %d is not a string", errUnknownField, i)
+		}
+		if _, known := fields[string(key)]; !known {
+			return fmt.Errorf("%w %q", errUnknownField, key)
+		}
+		if i = skip(b, next); i < 0 {
+			return errTruncated
+		}
+	}
+	return nil
+}
+
+// mapHeader decodes the map header at the start of b.
+func mapHeader(b []byte) (n, next int, ok bool) {
+	switch {
+	case len(b) >= 1 && b[0]&0xf0 == 0x80:
+		return int(b[0] & 0x0f), 1, true
+	case len(b) >= 3 && b[0] == 0xde:
+		return int(binary.BigEndian.Uint16(b[1:])), 3, true
+	case len(b) >= 5 && b[0] == 0xdf:
+		return int(binary.BigEndian.Uint32(b[1:])), 5, true
+	}
+	return 0, 0, false
+}
+
+// strAt returns the string at b[i:] and the index after it.
+func strAt(b []byte, i int) (s []byte, next int, ok bool) {
+	if i >= len(b) {
+		return nil, 0, false
+	}
+	c := b[i]
+	var n, h int
+	switch {
+	case c&0xe0 == 0xa0:
+		n, h = int(c&0x1f), 1
+	case c == 0xd9 && i+2 <= len(b):
+		n, h = int(b[i+1]), 2
+	case c == 0xda && i+3 <= len(b):
+		n, h = int(binary.BigEndian.Uint16(b[i+1:])), 3
+	case c == 0xdb && i+5 <= len(b):
+		n, h = int(binary.BigEndian.Uint32(b[i+1:])), 5
+	default:
+		return nil, 0, false
+	}
+	if n > len(b)-i-h {
+		return nil, 0, false
+	}
+	return b[i+h : i+h+n], i + h + n, true
+}
+
+// skip returns the index after the value at b[i:], or -1 if it is cut
+// short.
+func skip(b []byte, i int) int {
+	for left := uint64(1); left > 0; left-- {
+		if i >= len(b) {
+			return -1
+		}
+		c := b[i]
+		i++
+		var adv uint64
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc1 || c == 0xc2 || c == 0xc3:
+		case c <= 0x8f:
+			left += 2 * uint64(c&0x0f)
+		case c <= 0x9f:
+			left += uint64(c & 0x0f)
+		case c <= 0xbf:
+			adv = uint64(c & 0x1f)
+		default:
+			n, lenBytes, extra, isMap, isArray := sizeOf(c)
+			if len(b)-i < lenBytes {
+				return -1
+			}
+			var v uint64
+			switch lenBytes {
+			case 1:
+				v = uint64(b[i])
+			case 2:
+				v = uint64(binary.BigEndian.Uint16(b[i:]))
+			case 4:
+				v = uint64(binary.BigEndian.Uint32(b[i:]))
+			}
+			i += lenBytes
+			switch {
+			case isMap:
+				left += 2 * v
+			case isArray:
+				left += v
+			case lenBytes > 0:
+				adv = v + extra
+			default:
+				adv = n
+			}
+		}
+		if adv > uint64(len(b)-i) {
+			return -1
+		}
+		i += int(adv)
+	}
+	return i
+}
