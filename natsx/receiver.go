@@ -49,6 +49,11 @@ type Receiver[T any] struct {
 	mismatch error
 	userMD   []byte
 
+	// deferAck (set by BridgeFromNATS) acknowledges a message at the next
+	// receive instead of when it is handed out.
+	deferAck   bool
+	pendingAck func()
+
 	closed atomic.Bool
 	chOnce sync.Once
 	ch     chan T
@@ -203,6 +208,7 @@ func (r *Receiver[T]) All(ctx context.Context) iter.Seq2[T, error] {
 func (r *Receiver[T]) recv(ctx context.Context) (v T, fatal bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.ackPendingLocked()
 	data, seq, fatal, err := r.nextFrame(ctx)
 	if err != nil {
 		return v, fatal, err
@@ -238,7 +244,7 @@ func (r *Receiver[T]) nextFrame(ctx context.Context) (data []byte, seq uint64, f
 			f := r.frames[0]
 			r.frames = r.frames[1:]
 			if len(r.frames) == 0 && r.batchAck != nil {
-				r.batchAck()
+				r.settle(inMsg{ack: r.batchAck})
 				r.batchAck = nil
 			}
 			return f, r.batchSeq, false, nil
@@ -248,7 +254,7 @@ func (r *Receiver[T]) nextFrame(ctx context.Context) (data []byte, seq uint64, f
 			return nil, 0, !errors.Is(err, ErrDropped), err
 		}
 		if m.hdr.Get(hdrEOS) != "" {
-			m.done()
+			r.settle(m)
 			r.eof = true
 			return nil, 0, true, io.EOF
 		}
@@ -261,25 +267,45 @@ func (r *Receiver[T]) nextFrame(ctx context.Context) (data []byte, seq uint64, f
 		if n := m.hdr.Get(hdrBatch); n != "" {
 			frames, err := splitBatch(m.data, n)
 			if err != nil {
-				m.done()
+				r.settle(m)
 				return nil, m.seq, false, fmt.Errorf("natsx: message %d: %w", m.seq, err)
 			}
 			r.frames, r.batchAck, r.batchSeq = frames, m.ack, m.seq
 			if len(frames) == 0 {
-				m.done()
+				r.settle(m)
 				r.batchAck = nil
 			}
 			continue
 		}
-		m.done()
+		r.settle(m)
 		return m.data, m.seq, false, nil
 	}
 }
 
-func (m inMsg) done() {
-	if m.ack != nil {
-		m.ack()
+func (r *Receiver[T]) ackPending() {
+	r.mu.Lock()
+	r.ackPendingLocked()
+	r.mu.Unlock()
+}
+
+func (r *Receiver[T]) ackPendingLocked() {
+	if r.pendingAck != nil {
+		r.pendingAck()
+		r.pendingAck = nil
 	}
+}
+
+// settle acknowledges m now, or at the next receive with deferAck.
+func (r *Receiver[T]) settle(m inMsg) {
+	if m.ack == nil {
+		return
+	}
+	if r.deferAck {
+		r.ackPendingLocked()
+		r.pendingAck = m.ack
+		return
+	}
+	m.ack()
 }
 
 func (r *Receiver[T]) pushFront(m inMsg) {
