@@ -1,0 +1,65 @@
+// Package natsx carries the typed channels and services of this module
+// over NATS (https://nats.io), so that producers and consumers on
+// different hosts run the code they would run over shared memory. It
+// lives in its own package: programs that use only shared memory never
+// compile NATS.
+//
+// The same codecs, the same interfaces (typed.Producer, typed.Consumer),
+// the same errors:
+//
+//	nc, _ := nats.Connect(url)                                    // or natsx.StartEmbedded
+//	rx, err := natsx.Listen(ctx, nc, "events", msgpack.New[Event]())
+//	for ev, err := range rx.All(ctx) { ... }                       // ends after the sender's Close
+//
+//	tx, err := natsx.Dial(ctx, nc, "events", msgpack.New[Event]())
+//	err = tx.Send(ctx, Event{...})                                 // waits while the channel is full
+//	tx.Close()                                                     // receiver drains, then io.EOF
+//
+// # Delivery guarantees
+//
+//	transport            guarantee
+//	shared memory        exactly once, in order; the sender blocks while the ring is full
+//	natsx.JetStream      Send returns after the server stored the message; exactly once, in
+//	  (default)          order, for the life of a Receiver; across a Receiver restart, at least
+//	                     once (a message whose acknowledgement was in flight comes again);
+//	                     senders wait (back-pressure) while the channel holds WithMaxPending
+//	                     unacknowledged messages; nothing acknowledged is lost while the store
+//	                     survives (file storage; WithReplicas(3) for a server failure)
+//	natsx.Core           at most once, in order per sender; no back-pressure: a slow receiver
+//	                     loses messages and is told so (ErrDropped); nothing is kept for a
+//	                     receiver that is not subscribed
+//
+// How JetStream mode keeps it: a channel is a stream with work-queue
+// retention and "discard new" at the bound, so an unacknowledged message
+// holds a place and a full stream refuses new ones; the sender retries
+// with the same message id, which the server's duplicate window (2
+// minutes) turns into a single copy; the receiver is one durable pull
+// consumer, hands out messages in stream-sequence order, drops
+// redeliveries of messages it already handed out and reads a message the
+// server skipped (lost in transit) from the stream directly.
+//
+// # Metadata and codecs
+//
+// The buffer metadata ("zerobuffer-codec=NAME\n" and user bytes, see
+// package codec) crosses once: a JetStream sender stores it in the
+// stream's metadata (write-once, like a buffer's), and the receiver checks
+// it on the first message, failing with typed.ErrCodecMismatch (sticky).
+// Core mode has no place to store it; each message carries the codec name
+// in a header. Decoding is the codec's, so a malformed or oversized message
+// gets the errors it gets from shared memory (codec.ErrInvalid, and
+// core.ErrFrameTooLarge for a message above the server's max_payload).
+//
+// # Differences from shared memory
+//
+//   - The stream of a channel outlives its receiver: [Receiver.Close] keeps
+//     it and a new receiver resumes where the last one stopped. [Remove]
+//     deletes it.
+//   - Several senders may send to one channel; the first Close ends the
+//     stream for the receiver.
+//   - The *nats.Conn is the caller's: nothing here closes it.
+//
+// Requests and responses use NATS request-reply ([NewServer], [DialClient])
+// with the handlers of package duplex. [Bridge] forwards a shared-memory
+// buffer to a channel and back. [StartEmbedded] runs an in-process server
+// on loopback for tests, examples and the CLI.
+package natsx

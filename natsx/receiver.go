@@ -1,0 +1,518 @@
+package natsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"sync"
+	"sync/atomic"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zerobuffer/zerobuffer-go/codec"
+	"github.com/zerobuffer/zerobuffer-go/core"
+	"github.com/zerobuffer/zerobuffer-go/typed"
+)
+
+// Receiver receives values of type T from a channel over NATS with an
+// owning decoder. It satisfies typed.Consumer, like typed.Receiver, and
+// offers the same receive forms (Recv, RecvFunc, All, C with Err).
+//
+// A Receiver is safe for concurrent use; messages are delivered one at a
+// time, in order. It does not own the *nats.Conn.
+type Receiver[T any] struct {
+	dec     codec.Decoder[T]
+	subject string
+	mode    Mode
+	noCheck bool
+
+	// JetStream mode.
+	st   jetstream.Stream
+	it   jetstream.MessagesContext
+	last uint64 // stream sequence of the last message handed out
+	held jetstream.Msg
+
+	// Core mode.
+	sub   *nats.Subscription
+	count uint64
+
+	mu       sync.Mutex // serialises receives; guards the fields below
+	queue    []inMsg    // messages in stream order, ready to hand out
+	frames   [][]byte   // frames left of a batch message
+	batchAck func()
+	batchSeq uint64
+	eof      bool
+	checked  bool
+	mismatch error
+	userMD   []byte
+
+	// deferAck (set by BridgeFromNATS) acknowledges a message at the next
+	// receive instead of when it is handed out.
+	deferAck   bool
+	pendingAck func()
+
+	closed atomic.Bool
+	chOnce sync.Once
+	ch     chan T
+	done   chan struct{}
+	wg     sync.WaitGroup
+	errMu  sync.Mutex
+	err    error
+	once   sync.Once
+}
+
+var _ typed.Consumer[int] = (*Receiver[int])(nil)
+
+// inMsg is one received NATS message. ack is nil for messages that need
+// no acknowledgement (core mode, or fetched by sequence to fill a gap).
+type inMsg struct {
+	data []byte
+	hdr  nats.Header
+	seq  uint64
+	ack  func()
+}
+
+// Listen returns a Receiver for the channel subject on nc. In [JetStream]
+// mode (the default) it creates the channel's stream if needed and a
+// durable pull consumer, and resumes after the last message a previous
+// receiver of the channel acknowledged. In [Core] mode it subscribes; only
+// messages sent from then on arrive.
+//
+// Unlike typed.Listen, there is one stream per subject whoever creates
+// it, and [Receiver.Close] keeps it (use [Remove] to delete it).
+func Listen[T any](ctx context.Context, nc *nats.Conn, subject string, dec codec.Decoder[T], opts ...Option) (*Receiver[T], error) {
+	if nc == nil || dec == nil {
+		return nil, errors.New("zerobuffer: natsx: nil connection or decoder")
+	}
+	if err := validSubject(subject); err != nil {
+		return nil, err
+	}
+	if err := codec.ValidateName(dec.Name()); err != nil {
+		return nil, err
+	}
+	o := buildOptions(opts)
+	r := &Receiver[T]{dec: dec, subject: subject, mode: o.mode, noCheck: o.noCheck, done: make(chan struct{})}
+	if o.mode == Core {
+		sub, err := nc.SubscribeSync(subject)
+		if err != nil {
+			return nil, fmt.Errorf("natsx: subscribe: %w", err)
+		}
+		if err := sub.SetPendingLimits(o.maxPending, -1); err != nil {
+			sub.Unsubscribe()
+			return nil, fmt.Errorf("natsx: subscribe: %w", err)
+		}
+		r.sub = sub
+		return r, nil
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("natsx: %w", err)
+	}
+	st, err := ensureStream(ctx, js, subject, o)
+	if err != nil {
+		return nil, err
+	}
+	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       consumerName,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       o.ackWait,
+		MaxAckPending: o.maxPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		FilterSubject: subject,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsx: consumer: %w", err)
+	}
+	ci, err := cons.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("natsx: consumer info: %w", err)
+	}
+	si, err := st.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("natsx: stream info: %w", err)
+	}
+	r.last = ci.AckFloor.Stream
+	if si.State.FirstSeq > 0 {
+		r.last = max(r.last, si.State.FirstSeq-1)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(min(o.maxPending, 512)))
+	if err != nil {
+		return nil, fmt.Errorf("natsx: consume: %w", err)
+	}
+	r.st, r.it = st, it
+	return r, nil
+}
+
+// Remove deletes the stream of channel subject and the messages it holds.
+// Removing a channel that does not exist is not an error.
+func Remove(ctx context.Context, nc *nats.Conn, subject string) error {
+	if err := validSubject(subject); err != nil {
+		return err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("natsx: %w", err)
+	}
+	err = js.DeleteStream(ctx, streamName(subject))
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("natsx: remove %s: %w", subject, err)
+	}
+	return nil
+}
+
+// Recv waits for the next message and returns it. It returns io.EOF after
+// the sender closed and every message was received, the ctx error,
+// core.ErrClosed after Close, an error matching typed.ErrCodecMismatch
+// (sticky, like on shared memory), or a decode error wrapping
+// codec.ErrInvalid (that message is skipped; the next Recv continues). In
+// core mode, [ErrDropped] reports messages lost to a slow receiver, once.
+func (r *Receiver[T]) Recv(ctx context.Context) (T, error) {
+	v, _, err := r.recv(ctx)
+	return v, err
+}
+
+// RecvFunc is [Receiver.Recv] with a callback: it calls fn with the next
+// message and returns fn's error, or Recv's error without calling fn.
+func (r *Receiver[T]) RecvFunc(ctx context.Context, fn func(v T) error) error {
+	v, err := r.Recv(ctx)
+	if err != nil {
+		return err
+	}
+	return fn(v)
+}
+
+// All returns an iterator over the messages. io.EOF ends the sequence
+// without an error. A decode error (or [ErrDropped]) is yielded with the
+// zero T and the loop may continue; any other error is yielded once and
+// ends the sequence.
+func (r *Receiver[T]) All(ctx context.Context) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			v, fatal, err := r.recv(ctx)
+			if fatal {
+				if err != io.EOF {
+					yield(v, err)
+				}
+				return
+			}
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
+}
+
+func (r *Receiver[T]) recv(ctx context.Context) (v T, fatal bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ackPendingLocked()
+	data, seq, fatal, err := r.nextFrame(ctx)
+	if err != nil {
+		return v, fatal, err
+	}
+	return r.decode(data, seq)
+}
+
+// decode decodes one frame; a failure concerns this message only.
+func (r *Receiver[T]) decode(data []byte, seq uint64) (T, bool, error) {
+	v, err := r.dec.Decode(data)
+	if err != nil {
+		var zero T
+		return zero, false, fmt.Errorf("natsx: message %d: %w", seq, err)
+	}
+	return v, false, nil
+}
+
+// nextFrame returns the next frame in order, acknowledging each message
+// as its (last) frame is handed out. fatal tells whether err ends the
+// stream.
+func (r *Receiver[T]) nextFrame(ctx context.Context) (data []byte, seq uint64, fatal bool, err error) {
+	for {
+		if r.closed.Load() {
+			return nil, 0, true, core.ErrClosed
+		}
+		if r.eof {
+			return nil, 0, true, io.EOF
+		}
+		if r.mismatch != nil {
+			return nil, 0, true, r.mismatch
+		}
+		if len(r.frames) > 0 {
+			f := r.frames[0]
+			r.frames = r.frames[1:]
+			if len(r.frames) == 0 && r.batchAck != nil {
+				r.settle(inMsg{ack: r.batchAck})
+				r.batchAck = nil
+			}
+			return f, r.batchSeq, false, nil
+		}
+		m, err := r.nextMsg(ctx)
+		if err != nil {
+			return nil, 0, !errors.Is(err, ErrDropped), err
+		}
+		if m.hdr.Get(hdrEOS) != "" {
+			r.settle(m)
+			r.eof = true
+			return nil, 0, true, io.EOF
+		}
+		if err := r.check(ctx, m); err != nil {
+			// The message stays unacknowledged: a receiver with the right
+			// codec gets it after this one closes.
+			r.pushFront(m)
+			return nil, 0, true, err
+		}
+		if n := m.hdr.Get(hdrBatch); n != "" {
+			frames, err := splitBatch(m.data, n)
+			if err != nil {
+				r.settle(m)
+				return nil, m.seq, false, fmt.Errorf("natsx: message %d: %w", m.seq, err)
+			}
+			r.frames, r.batchAck, r.batchSeq = frames, m.ack, m.seq
+			if len(frames) == 0 {
+				r.settle(m)
+				r.batchAck = nil
+			}
+			continue
+		}
+		r.settle(m)
+		return m.data, m.seq, false, nil
+	}
+}
+
+func (r *Receiver[T]) ackPending() {
+	r.mu.Lock()
+	r.ackPendingLocked()
+	r.mu.Unlock()
+}
+
+func (r *Receiver[T]) ackPendingLocked() {
+	if r.pendingAck != nil {
+		r.pendingAck()
+		r.pendingAck = nil
+	}
+}
+
+// settle acknowledges m now, or at the next receive with deferAck.
+func (r *Receiver[T]) settle(m inMsg) {
+	if m.ack == nil {
+		return
+	}
+	if r.deferAck {
+		r.ackPendingLocked()
+		r.pendingAck = m.ack
+		return
+	}
+	m.ack()
+}
+
+func (r *Receiver[T]) pushFront(m inMsg) {
+	r.queue = append([]inMsg{m}, r.queue...)
+	if r.mode == JetStream && m.seq > 0 {
+		r.last = m.seq - 1
+	}
+}
+
+// check compares the sender's codec with the decoder's, once: the stream
+// metadata in JetStream mode (the sender declares it before its first
+// message), the message's header in core mode. A mismatch is sticky.
+func (r *Receiver[T]) check(ctx context.Context, m inMsg) error {
+	if r.noCheck || r.checked {
+		return nil
+	}
+	var err error
+	if r.mode == Core {
+		if got := m.hdr.Get(hdrCodec); got != r.dec.Name() {
+			err = &codec.MismatchError{Want: r.dec.Name(), Got: got}
+		}
+	} else {
+		md, merr := streamMetadata(ctx, r.st)
+		if merr != nil {
+			return merr
+		}
+		if err = codec.CheckMetadata(md, r.dec.Name()); err == nil {
+			_, r.userMD, _ = codec.ParseMetadata(md)
+		}
+	}
+	if err != nil {
+		r.mismatch = err
+		return err
+	}
+	r.checked = true
+	return nil
+}
+
+// nextMsg returns the next message of the channel.
+func (r *Receiver[T]) nextMsg(ctx context.Context) (inMsg, error) {
+	if len(r.queue) > 0 {
+		m := r.queue[0]
+		r.queue = r.queue[1:]
+		if m.seq > r.last {
+			r.last = m.seq
+		}
+		return m, nil
+	}
+	if r.mode == Core {
+		m, err := r.sub.NextMsgWithContext(ctx)
+		switch {
+		case err == nil:
+			r.count++
+			return inMsg{data: m.Data, hdr: m.Header, seq: r.count}, nil
+		case errors.Is(err, nats.ErrSlowConsumer):
+			d, _ := r.sub.Dropped()
+			return inMsg{}, fmt.Errorf("natsx: %d messages dropped in all: %w: %w", d, ErrDropped, err)
+		case ctx.Err() != nil:
+			return inMsg{}, ctx.Err()
+		case r.closed.Load(), errors.Is(err, nats.ErrBadSubscription), errors.Is(err, nats.ErrConnectionClosed):
+			return inMsg{}, fmt.Errorf("natsx: %w: %w", core.ErrClosed, err)
+		default:
+			return inMsg{}, fmt.Errorf("natsx: receive: %w", err)
+		}
+	}
+	return r.nextJS(ctx)
+}
+
+// nextJS returns the next message of the stream in sequence order. The
+// stream of a channel has one subject and work-queue retention, so its
+// sequence numbers are consecutive: a message redelivered after it was
+// handed out (its acknowledgement was lost) has a sequence at most r.last
+// and is acknowledged and dropped; a message that overtook one lost in
+// transit (which the server redelivers only after AckWait) reveals a gap,
+// filled by reading the missing messages from the stream directly. Their
+// redelivery later is dropped as above. So each message is handed out
+// once, in order, while this Receiver lives.
+func (r *Receiver[T]) nextJS(ctx context.Context) (inMsg, error) {
+	for {
+		jm := r.held
+		r.held = nil
+		if jm == nil {
+			var err error
+			jm, err = r.it.Next(jetstream.NextContext(ctx))
+			if err != nil {
+				switch {
+				case ctx.Err() != nil:
+					return inMsg{}, ctx.Err()
+				case r.closed.Load(), errors.Is(err, jetstream.ErrMsgIteratorClosed):
+					return inMsg{}, fmt.Errorf("natsx: %w: %w", core.ErrClosed, err)
+				default:
+					return inMsg{}, fmt.Errorf("natsx: receive: %w", err)
+				}
+			}
+		}
+		md, err := jm.Metadata()
+		if err != nil {
+			jm.Term() // not a consumer delivery; cannot be placed in order
+			continue
+		}
+		s := md.Sequence.Stream
+		if s <= r.last {
+			jm.Ack()
+			continue
+		}
+		for q := r.last + 1; q < s; q++ {
+			raw, err := r.st.GetMsg(ctx, q)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue // acknowledged and removed before this receiver
+			}
+			if err != nil {
+				r.held = jm
+				r.queue = r.queue[:0]
+				return inMsg{}, fmt.Errorf("natsx: read message %d: %w", q, err)
+			}
+			r.queue = append(r.queue, inMsg{data: raw.Data, hdr: raw.Header, seq: q})
+		}
+		msg := jm
+		r.queue = append(r.queue, inMsg{data: jm.Data(), hdr: jm.Headers(), seq: s, ack: func() { msg.Ack() }})
+		m := r.queue[0]
+		r.queue = r.queue[1:]
+		r.last = m.seq
+		return m, nil
+	}
+}
+
+// Metadata returns the user part of the metadata the sender declared (the
+// bytes after the codec header, see WithMetadata), known after the first
+// message; nil in core mode.
+func (r *Receiver[T]) Metadata() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.userMD
+}
+
+// C returns a channel that delivers the messages, as typed.Receiver.C
+// does: the first call starts a goroutine that receives until the stream
+// ends, ctx is done or the Receiver is closed, then closes the channel;
+// [Receiver.Err] tells why.
+func (r *Receiver[T]) C(ctx context.Context) <-chan T {
+	r.chOnce.Do(func() {
+		r.ch = make(chan T)
+		r.wg.Add(1)
+		go r.pump(ctx)
+	})
+	return r.ch
+}
+
+func (r *Receiver[T]) pump(ctx context.Context) {
+	defer r.wg.Done()
+	defer close(r.ch)
+	for {
+		v, fatal, err := r.recv(ctx)
+		if err != nil && fatal {
+			r.setErr(err)
+			return
+		}
+		if err != nil {
+			continue // a bad message; the stream goes on
+		}
+		select {
+		case r.ch <- v:
+		case <-ctx.Done():
+			r.setErr(ctx.Err())
+			return
+		case <-r.done:
+			r.setErr(core.ErrClosed)
+			return
+		}
+	}
+}
+
+func (r *Receiver[T]) setErr(err error) {
+	r.errMu.Lock()
+	r.err = err
+	r.errMu.Unlock()
+}
+
+// Err returns why the channel of [Receiver.C] was closed: nil after a
+// clean end of stream or while it is open, otherwise the error.
+func (r *Receiver[T]) Err() error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	if r.err == io.EOF {
+		return nil
+	}
+	return r.err
+}
+
+// Close stops receiving: blocked receives return core.ErrClosed; the
+// goroutine of [Receiver.C] ends. Messages taken from the server and not
+// handed out are not acknowledged, so the next receiver of the channel
+// gets them. The stream is kept. Close is idempotent.
+func (r *Receiver[T]) Close() error {
+	var err error
+	r.once.Do(func() {
+		r.closed.Store(true)
+		if r.it != nil {
+			r.it.Stop()
+		}
+		if r.sub != nil {
+			if uerr := r.sub.Unsubscribe(); uerr != nil && !errors.Is(uerr, nats.ErrConnectionClosed) {
+				err = fmt.Errorf("natsx: unsubscribe: %w", uerr)
+			}
+		}
+		close(r.done)
+	})
+	r.wg.Wait()
+	return err
+}

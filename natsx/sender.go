@@ -1,0 +1,179 @@
+package natsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zerobuffer/zerobuffer-go/codec"
+	"github.com/zerobuffer/zerobuffer-go/core"
+	"github.com/zerobuffer/zerobuffer-go/typed"
+)
+
+// closeTimeout bounds the end-of-stream publish of Close.
+const closeTimeout = 10 * time.Second
+
+// Sender sends values of type T to a channel over NATS: each
+// [Sender.Send] encodes one value with its codec into one NATS message.
+// It satisfies typed.Producer, like typed.Sender.
+//
+// A Sender is safe for concurrent use. It does not own the *nats.Conn.
+type Sender[T any] struct {
+	nc      *nats.Conn
+	enc     codec.Encoder[T]
+	subject string
+	mode    Mode
+	pub     *publisher  // JetStream mode
+	hdr     nats.Header // core mode: the codec header, read-only
+	bufs    sync.Pool
+	closed  atomic.Bool
+	once    sync.Once
+	err     error
+}
+
+var _ typed.Producer[int] = (*Sender[int])(nil)
+
+// Dial returns a Sender for the channel subject on nc. In [JetStream] mode
+// (the default) it creates the channel's stream if no receiver did yet and
+// declares enc's codec in the stream metadata (write-once, as in a shared
+// buffer): if the stream already declares another codec, Dial fails with
+// an error matching typed.ErrCodecMismatch. In [Core] mode every message
+// carries the codec name in a header.
+func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.Encoder[T], opts ...Option) (*Sender[T], error) {
+	if nc == nil || enc == nil {
+		return nil, errors.New("zerobuffer: natsx: nil connection or encoder")
+	}
+	if err := validSubject(subject); err != nil {
+		return nil, err
+	}
+	o := buildOptions(opts)
+	md, err := codec.AppendMetadata(nil, enc.Name(), o.userMetadata)
+	if err != nil {
+		return nil, err
+	}
+	if o.noCheck {
+		md = o.userMetadata
+	}
+	s := &Sender[T]{nc: nc, enc: enc, subject: subject, mode: o.mode}
+	if o.mode == Core {
+		if !o.noCheck {
+			s.hdr = nats.Header{hdrCodec: []string{enc.Name()}}
+		}
+		return s, nil
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("natsx: %w", err)
+	}
+	st, err := ensureStream(ctx, js, subject, o)
+	if err != nil {
+		return nil, err
+	}
+	if len(md) > 0 {
+		have, err := declareMetadata(ctx, js, st, md)
+		if err != nil {
+			return nil, err
+		}
+		if !o.noCheck {
+			if err := codec.CheckMetadata(have, enc.Name()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	s.pub = newPublisher(nc, js, subject, o)
+	return s, nil
+}
+
+// Send encodes v into one message and sends it. In JetStream mode it
+// returns once the server has stored the message; while the channel is
+// full (the receiver is slow or absent) or the server is unreachable it
+// waits and retries until ctx ends, then fails with the ctx error (and
+// [ErrFull] if the channel was full). In core mode it returns once the
+// message is in the connection's buffer (at most once). A message above
+// the server's max_payload fails with core.ErrFrameTooLarge; an encoding
+// failure wraps codec.ErrEncode; after Close, Send fails with
+// core.ErrClosed.
+func (s *Sender[T]) Send(ctx context.Context, v T) error {
+	if s.closed.Load() {
+		return core.ErrClosed
+	}
+	bw, _ := s.bufs.Get().(*bufWriter)
+	if bw == nil {
+		bw = new(bufWriter)
+	}
+	defer s.bufs.Put(bw)
+	if err := s.enc.EncodeFrame(ctx, bw, v); err != nil {
+		return err
+	}
+	if !bw.committed {
+		return fmt.Errorf("%w: encoder %q did not commit a frame", codec.ErrEncode, s.enc.Name())
+	}
+	return s.publish(ctx, &nats.Msg{Subject: s.subject, Header: s.hdr, Data: bw.buf})
+}
+
+func (s *Sender[T]) publish(ctx context.Context, m *nats.Msg) error {
+	if s.mode == Core {
+		if mp := s.nc.MaxPayload(); mp > 0 && int64(len(m.Data)+headerLen(m.Header)) > mp {
+			return fmt.Errorf("natsx: %d-byte message, server max_payload %d: %w", len(m.Data), mp, core.ErrFrameTooLarge)
+		}
+		if err := s.nc.PublishMsg(m); err != nil {
+			return fmt.Errorf("natsx: send: %w", err)
+		}
+		return nil
+	}
+	return s.pub.publish(ctx, m, s.pub.nextID())
+}
+
+// Close ends the stream: it publishes an end-of-stream message (waiting up
+// to 10s for JetStream to store it, flushing in core mode), after which
+// the receiver, having received everything sent before, gets io.EOF.
+// Close does not close the *nats.Conn. It is idempotent.
+func (s *Sender[T]) Close() error {
+	s.once.Do(func() {
+		s.closed.Store(true)
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		h := nats.Header{hdrEOS: []string{"1"}}
+		for k, v := range s.hdr {
+			h[k] = v
+		}
+		s.err = s.publish(ctx, &nats.Msg{Subject: s.subject, Header: h})
+		if s.err == nil && s.mode == Core {
+			s.err = s.nc.FlushWithContext(ctx)
+		}
+	})
+	return s.err
+}
+
+// bufWriter is the codec.FrameWriter of a Sender: it keeps one frame in a
+// reused buffer. nats.go copies a message's data before Publish returns,
+// so the buffer may be reused by the next Send.
+type bufWriter struct {
+	buf       []byte
+	committed bool
+}
+
+// Reserve returns n bytes of the buffer.
+func (w *bufWriter) Reserve(_ context.Context, n int) ([]byte, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("%w: negative size %d", codec.ErrEncode, n)
+	}
+	if cap(w.buf) < n {
+		w.buf = make([]byte, n)
+	}
+	w.buf = w.buf[:n]
+	w.committed = false
+	return w.buf, nil
+}
+
+// Commit marks the frame complete.
+func (w *bufWriter) Commit() error {
+	w.committed = true
+	return nil
+}
