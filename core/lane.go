@@ -20,9 +20,10 @@ package core
 //     once (the kernel drops the lock); the next claimant adopts the ring
 //     state as any reconnecting writer does and restarts at sequence 1.
 //     A writer that closes frees its lane the same way.
-//   - The reader keeps at least one lane free (a spare): it creates two
-//     lanes at start and a new one whenever a claim leaves none free (it
-//     sees the claim counter move), up to [FanInConfig.MaxLanes]. Lanes are
+//   - The reader keeps at least one lane besides lane 0 free (a spare; lane
+//     0 may be waiting for a foreign writer): it creates two lanes at start
+//     and, in a goroutine woken by every claim, a new one whenever a claim
+//     leaves none free, up to [FanInConfig.MaxLanes]. Lanes are
 //     never removed before Close, so lane indexes stay dense.
 //   - The reader waits at one place: it polls the lanes round robin, at
 //     most [FanInConfig.Budget] frames from one lane before it moves on,
@@ -98,6 +99,14 @@ type FanInConfig struct {
 	// Zero (the default) never ends the stream: ReadFrame waits for new
 	// writers until Close or its ctx ends.
 	Linger time.Duration
+	// ResetOnLeave recreates a lane (empty ring, empty metadata) once its
+	// writer has closed or died and every frame it committed was read, so
+	// that each writer of a lane finds fresh metadata. The duplex
+	// multi-client server uses it: a lane's metadata names the response
+	// buffer of the one client that wrote it. A writer that claims the
+	// lane before the reset finds the old metadata and must give the lane
+	// up. Default false: lanes are reused as they are.
+	ResetOnLeave bool
 }
 
 // FanIn is the reader of a fan-in buffer: it owns one [Reader] per lane
@@ -144,8 +153,10 @@ type fanLane struct {
 	name      string
 	pid       uint64 // writer PID at the last probe (0: none)
 	connected bool   // a live writer at the last probe
+	dead      bool   // its writer was seen dead and the lane not yet reset (ResetOnLeave)
 	frames    uint64 // under FanIn.statMu
 	deaths    uint64 // under FanIn.statMu: writers seen dead on this lane
+	resets    uint64 // under FanIn.statMu: times the lane was recreated
 }
 
 // LaneInfo describes one lane of a [FanIn], for diagnostics.
@@ -156,6 +167,7 @@ type LaneInfo struct {
 	Connected bool   // a live writer was connected at the last probe
 	Frames    uint64 // frames delivered from this lane
 	Deaths    uint64 // writers of this lane seen dead
+	Resets    uint64 // times the lane was recreated (ResetOnLeave, failures)
 	Skipped   bool   // the lane's name was held by another reader
 }
 
@@ -358,7 +370,17 @@ func (s *FanIn) poll() (*Frame, int) {
 				s.statMu.Unlock()
 				return f, s.cur
 			}
-			if err != nil && !errors.Is(err, context.Canceled) && err != io.EOF && !errors.Is(err, ErrWriterDead) {
+			switch {
+			case err == nil:
+			case err == io.EOF || errors.Is(err, ErrWriterDead):
+				if s.fc.ResetOnLeave {
+					s.resetLane(s.cur, nil)
+				}
+			case errors.Is(err, context.Canceled): // nothing committed
+				if ln.dead && !ln.r.WriterConnected() {
+					s.resetLane(s.cur, nil)
+				}
+			default:
 				s.resetLane(s.cur, err)
 			}
 		}
@@ -374,7 +396,9 @@ func (s *FanIn) poll() (*Frame, int) {
 // resetLane replaces a lane whose Reader failed for good.
 func (s *FanIn) resetLane(k int, cause error) {
 	ln := s.snapshot()[k]
-	s.log.Warn("zerobuffer: fan-in: lane failed, recreating it", "lane", ln.name, "err", cause)
+	if cause != nil {
+		s.log.Warn("zerobuffer: fan-in: lane failed, recreating it", "lane", ln.name, "err", cause)
+	}
 	_ = ln.r.Close()
 	r, err := NewReader(ln.name, s.cfg, s.opts...)
 	if err != nil {
@@ -382,7 +406,8 @@ func (s *FanIn) resetLane(k int, cause error) {
 		r = nil
 	}
 	s.statMu.Lock()
-	ln.r, ln.pid, ln.connected = r, 0, false
+	ln.r, ln.pid, ln.connected, ln.dead = r, 0, false, false
+	ln.resets++
 	s.statMu.Unlock()
 }
 
@@ -393,14 +418,14 @@ func (s *FanIn) maintain(force bool) {
 	}
 }
 
-// hasSpare reports whether some lane has no live writer, or no lane can
-// be added.
+// hasSpare reports whether some lane other than 0 has no live writer, or
+// no lane can be added.
 func (s *FanIn) hasSpare() bool {
 	lanes := s.snapshot()
 	if len(lanes) >= s.fc.MaxLanes {
 		return true
 	}
-	for _, ln := range lanes {
+	for _, ln := range lanes[1:] { // lane 0 is the plain name: left to whoever dials it
 		s.statMu.Lock()
 		r := ln.r
 		s.statMu.Unlock()
@@ -421,11 +446,14 @@ func (s *FanIn) probe(now time.Time) {
 		}
 		pid := ln.r.WriterPID()
 		alive := pid != 0 && ln.r.WriterConnected()
-		if ln.connected && !alive && pid != 0 && pid == ln.pid {
+		// A writer seen dead for the first time: it was connected at the
+		// last probe, or it came and died between two probes.
+		if !alive && pid != 0 && (ln.connected || pid != ln.pid) {
 			s.log.Info("zerobuffer: fan-in: writer died", "lane", ln.name, "pid", pid)
 			s.statMu.Lock()
 			ln.deaths++
 			s.statMu.Unlock()
+			ln.dead = s.fc.ResetOnLeave
 		}
 		s.statMu.Lock()
 		ln.pid, ln.connected = pid, alive
@@ -492,6 +520,22 @@ func (s *FanIn) LaneMetadata(k int) ([]byte, error) {
 	return r.Metadata()
 }
 
+// LaneWriter probes lane k's writer now: its PID (0 if none) and whether
+// it is alive.
+func (s *FanIn) LaneWriter(k int) (pid uint64, alive bool) {
+	var r *Reader
+	if lanes := s.snapshot(); k >= 0 && k < len(lanes) {
+		s.statMu.Lock()
+		r = lanes[k].r
+		s.statMu.Unlock()
+	}
+	if r == nil {
+		return 0, false
+	}
+	pid = r.WriterPID()
+	return pid, pid != 0 && r.WriterConnected()
+}
+
 // Lanes describes the lanes, as of the last probe.
 func (s *FanIn) Lanes() []LaneInfo {
 	lanes := s.snapshot()
@@ -500,7 +544,7 @@ func (s *FanIn) Lanes() []LaneInfo {
 	out := make([]LaneInfo, len(lanes))
 	for k, ln := range lanes {
 		out[k] = LaneInfo{Index: k, Name: ln.name, WriterPID: ln.pid, Connected: ln.connected,
-			Frames: ln.frames, Deaths: ln.deaths, Skipped: ln.r == nil}
+			Frames: ln.frames, Deaths: ln.deaths, Resets: ln.resets, Skipped: ln.r == nil}
 	}
 	return out
 }
@@ -579,6 +623,13 @@ const claimPoll = time.Millisecond
 // error joined with the last connection error. Other errors of NewWriter
 // are returned at once. opts are passed to NewWriter.
 func ClaimLane(ctx context.Context, name string, opts ...Option) (*Lane, error) {
+	return ClaimLaneFrom(ctx, name, 0, opts...)
+}
+
+// ClaimLaneFrom is [ClaimLane] that only takes lanes numbered first or
+// higher; lane 0 (the plain name) can then be left to a foreign writer.
+// For a plain buffer and first > 0 it waits until ctx ends.
+func ClaimLaneFrom(ctx context.Context, name string, first int, opts ...Option) (*Lane, error) {
 	o, err := buildOptions(opts)
 	if err != nil {
 		return nil, err
@@ -588,7 +639,7 @@ func ClaimLane(ctx context.Context, name string, opts ...Option) (*Lane, error) 
 		return nil, err
 	}
 	for {
-		l, err := tryClaim(name, cn, opts)
+		l, err := tryClaim(name, cn, first, opts)
 		if l != nil || !retryable(err) {
 			return l, err
 		}
@@ -607,8 +658,11 @@ func retryable(err error) bool {
 }
 
 // tryClaim makes one pass over the lanes.
-func tryClaim(name string, cn platform.Names, opts []Option) (*Lane, error) {
+func tryClaim(name string, cn platform.Names, first int, opts []Option) (*Lane, error) {
 	ctl, bell, claimBell := openLaneCtl(cn)
+	if ctl == nil && first > 0 {
+		return nil, fmt.Errorf("%w: %q has no fan-in lanes", ErrNotReady, name)
+	}
 	if ctl == nil {
 		w, err := NewWriter(name, opts...)
 		if err != nil {
@@ -618,7 +672,7 @@ func tryClaim(name string, cn platform.Names, opts []Option) (*Lane, error) {
 	}
 	pid := ctl.load(ctlPID)
 	lastErr := errNoFreeLane
-	for k := range ctl.lanes() {
+	for k := first; k < ctl.lanes(); k++ {
 		w, err := NewWriter(LaneName(name, k), opts...)
 		if err != nil {
 			if !errors.Is(err, ErrWriterExists) && !errors.Is(err, ErrReaderDead) && !retryable(err) {
