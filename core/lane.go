@@ -73,6 +73,7 @@ const (
 	probeEvery   = 50 * time.Millisecond
 	idleSlice    = 200 * time.Millisecond
 	foreignSlice = time.Millisecond
+	spareSlice   = 2 * time.Second // the spare keeper's safety net; claims wake it at once
 )
 
 // LaneName returns the buffer name of lane k of the fan-in buffer name:
@@ -116,17 +117,17 @@ type FanInConfig struct {
 //
 // A FanIn is safe for concurrent use; ReadFrame calls are serialised.
 type FanIn struct {
-	name  string
-	cfg   BufferConfig
-	fc    FanInConfig
-	opts  []Option
-	log   *slog.Logger
-	ctl   *laneCtl
-	bell  *platform.Semaphore
-	cn    platform.Names // names of the control block and doorbell
-	done  context.Context
-	pid   uint64
-	ready chan struct{}
+	name string
+	cfg  BufferConfig
+	fc   FanInConfig
+	opts []Option
+	log  *slog.Logger
+	ctl  *laneCtl
+	bell *platform.Semaphore
+	cn   platform.Names // names of the control block and doorbell
+	done context.Context
+	pid  uint64
+	spin time.Duration
 
 	closing atomic.Bool
 	bellMu  sync.Mutex // orders ctx wake-ups against Close unmapping the doorbell
@@ -202,7 +203,7 @@ func NewFanIn(name string, cfg BufferConfig, fc FanInConfig, opts ...Option) (*F
 	}
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
-	s := &FanIn{name: name, cfg: cfg, fc: fc, opts: opts, log: o.logger, cn: cn, done: done, pid: platform.Getpid()}
+	s := &FanIn{name: name, cfg: cfg, fc: fc, opts: opts, log: o.logger, cn: cn, done: done, pid: platform.Getpid(), spin: o.spin}
 	r0, err := NewReader(name, cfg, opts...) // holds NAME's lock: the derived names are ours
 	if err != nil {
 		return nil, err
@@ -224,7 +225,7 @@ func (s *FanIn) snapshot() []*fanLane { return *s.lanes.Load() }
 
 // keepSpare runs while the FanIn is open: whenever a claim leaves no lane
 // free it creates one, so that the next writer finds a lane at once also
-// while nobody calls ReadFrame. It wakes on every claim and every 200ms.
+// while nobody calls ReadFrame. It wakes on every claim and every 2s.
 func (s *FanIn) keepSpare() {
 	defer s.wg.Done()
 	for !s.closing.Load() {
@@ -232,7 +233,7 @@ func (s *FanIn) keepSpare() {
 			s.addLane()
 			continue
 		}
-		s.claimBell.Wait(idleSlice, ^uint32(0), s.closing.Load)
+		s.claimBell.Wait(spareSlice, ^uint32(0), s.closing.Load)
 	}
 }
 
@@ -317,10 +318,17 @@ func (s *FanIn) ReadFrame(ctx context.Context) (*Frame, int, error) {
 			unregister()
 		}
 	}()
+	spun := false
 	for {
-		s.maintain(true)
+		s.maintain(false)
 		if f, k := s.poll(); f != nil {
 			return f, k, nil
+		}
+		if !spun { // back-to-back traffic: poll a little longer before sleeping
+			spun = true
+			if f, k := s.spinPoll(); f != nil {
+				return f, k, nil
+			}
 		}
 		if s.closing.Load() {
 			return nil, -1, ErrClosed
@@ -342,6 +350,22 @@ func (s *FanIn) ReadFrame(ctx context.Context) (*Frame, int, error) {
 		s.bell.Wait(s.slice(), ^uint32(0), func() bool { return s.closing.Load() || ctx.Err() != nil })
 		s.ctl.store(ctlSleeping, 0)
 	}
+}
+
+// spinPoll polls the lanes for up to the spin budget (core.WithSpin),
+// yielding the CPU between rounds so that a sender sharing the core runs.
+func (s *FanIn) spinPoll() (*Frame, int) {
+	if s.spin <= 0 {
+		return nil, -1
+	}
+	deadline := time.Now().Add(s.spin)
+	for time.Now().Before(deadline) && !s.closing.Load() {
+		platform.Yield()
+		if f, k := s.poll(); f != nil {
+			return f, k
+		}
+	}
+	return nil, -1
 }
 
 // interrupt wakes a ReadFrame sleeping on the doorbell.
@@ -425,9 +449,9 @@ func (s *FanIn) hasSpare() bool {
 	if len(lanes) >= s.fc.MaxLanes {
 		return true
 	}
-	for _, ln := range lanes[1:] { // lane 0 is the plain name: left to whoever dials it
+	for k := len(lanes) - 1; k > 0; k-- { // the spare is usually last; lane 0 is left to whoever dials the plain name
 		s.statMu.Lock()
-		r := ln.r
+		r := lanes[k].r
 		s.statMu.Unlock()
 		if r != nil && (r.WriterPID() == 0 || !r.WriterConnected()) {
 			return true
