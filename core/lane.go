@@ -125,6 +125,7 @@ type FanIn struct {
 	ctl  *laneCtl
 	bell *platform.Semaphore
 	cn   platform.Names // names of the control block and doorbell
+	lock *platform.Lock // NAME.fanin's lock file: held while the FanIn lives, so that cleaners see it live
 	done context.Context
 	pid  uint64
 	spin time.Duration
@@ -240,6 +241,12 @@ func (s *FanIn) keepSpare() {
 // createCtl replaces whatever a dead reader of this name left with a new
 // control block and doorbell.
 func (s *FanIn) createCtl(o options) error {
+	lock, err := platform.AcquireLock(s.cn.Lock, o.mode)
+	if err != nil {
+		return fmt.Errorf("zerobuffer: fan-in %q: lock control block: %w", s.name, err)
+	}
+	s.lock = lock
+	_ = lock.SetContent([]byte(strconv.FormatUint(s.pid, 10) + "\n"))
 	for _, p := range []string{s.cn.Shm, s.cn.SemW, s.cn.SemR} {
 		if err := platform.Remove(p); err != nil {
 			return fmt.Errorf("zerobuffer: fan-in %q: remove stale %s: %w", s.name, p, err)
@@ -617,6 +624,11 @@ func (s *FanIn) destroy() error {
 	}
 	if s.claimBell != nil {
 		s.claimBell.Close()
+	}
+	if s.lock != nil {
+		if err := s.lock.Release(true); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	s.bellMu.Unlock()
 	return errors.Join(errs...)
