@@ -103,6 +103,9 @@ func runRole(ctx context.Context, j job, ready func(addr string) error) (sideRes
 	case "cacheline":
 		return cachelineChild(ctx, j, ready)
 	}
+	if f, ok := faninRoles[j.Role]; ok { // fanin.go
+		return f(ctx, j, ready)
+	}
 	return sideResult{}, fmt.Errorf("bench: unknown child role %q", j.Role)
 }
 

@@ -36,6 +36,7 @@ type RawClient struct {
 	name string
 	req  *core.Writer // NAME_request
 	resp *core.Reader // NAME_response, ours
+	lane *core.Lane   // DialRawMulti (multi.go): the request lane, rings the server's doorbell
 
 	sendMu    chan struct{} // held from a request's Reserve to its Commit
 	recvMu    chan struct{} // held by the goroutine reading responses
@@ -161,7 +162,7 @@ func (c *RawClient) Close() error {
 		c.closeMu.Lock()
 		defer c.closeMu.Unlock()
 		c.closing.Store(true)
-		c.closeErr = errors.Join(c.req.Close(), c.resp.Close())
+		c.closeErr = errors.Join(c.closeReq(), c.resp.Close())
 		c.fail(core.ErrClosed)
 	})
 	return c.closeErr

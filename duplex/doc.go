@@ -39,6 +39,21 @@
 // A request with sequence number 1 marks a new client, since every writer
 // starts counting at 1.
 //
+// # Many clients
+//
+// [RawServer] serves one client at a time, as the reference does.
+// [RawMultiServer] serves many client processes at once: the request side
+// is a fan-in (core.FanIn) on NAME_request, each client writing into a
+// request lane of its own, and each Go client ([DialRawMulti]) answered in
+// a response buffer of its own, NAME_response.PID-NONCE, which it
+// declares in its lane's metadata. The server checks that the buffer's
+// reader is the lane's writer before it answers, and lanes are recreated
+// after their client leaves, so responses reach only the client that
+// asked, also when a client dies with calls in flight and another one
+// takes its lane. A C++ DuplexClient (or [DialRaw]) connects to
+// NAME_request/NAME_response as before and is served on lane 0, with the
+// caveat of the single-client server below. Handlers run one at a time.
+//
 // # Error responses
 //
 // A handler error must reach the client without breaking the one

@@ -47,4 +47,30 @@
 //     Do not receive with other methods while C's channel is open.
 //   - Senders and receivers own their core objects: Close closes them. A
 //     receiver's Close removes the buffer.
+//
+// # Many senders (fan-in)
+//
+// [Listen] takes one sender at a time, like the v1 protocol. For many
+// sender processes use [ListenMany] and [DialMany]: each sender gets a
+// ring of its own (a lane, see core.FanIn); the receiver waits at one
+// place for all of them (no goroutine or channel per message), takes at
+// most core.FanInConfig.Budget messages from one sender in a row, and
+// sleeps on a shared doorbell when all are idle. Lane 0 is the plain
+// name, so a single C++, C# or Python writer still connects to NAME.
+// Per-sender order is kept; across senders, order is arrival order. A
+// sender that closes or dies ends only its own lane (a dead one is seen
+// within 250ms and its lane is free at once). The stream never ends by
+// itself, like a Go channel nobody closes: Recv waits for senders until
+// ctx ends or Close; with core.FanInConfig.Linger it returns io.EOF once
+// every sender has gone for that long.
+//
+// Competing consumers (several receiver processes, each message to
+// exactly one) are not built. On the same mechanism they would be the
+// mirror image: the sender owns one lane per consumer (each a v1 ring the
+// consumer creates and the sender writes), consumers claim lanes through
+// the reader lock instead of the writer lock, and the sender picks the
+// lane with the most free space (payload_free_bytes) for each message, so
+// a slow consumer gets less. A consumer that dies loses at most the
+// messages already in its ring; redelivering them would need an
+// acknowledgement the v1 wire format does not have.
 package typed

@@ -20,8 +20,9 @@ const dialPoll = 10 * time.Millisecond
 // A Sender is safe for concurrent use; concurrent Sends are serialised by
 // the writer, each message being one frame.
 type Sender[T any] struct {
-	w   *core.Writer
-	enc codec.Encoder[T]
+	w    *core.Writer
+	enc  codec.Encoder[T]
+	lane *core.Lane // set by DialMany (fanin.go): rings the fan-in doorbell
 }
 
 // NewSender wraps w and declares enc's codec in the buffer metadata
@@ -124,13 +125,22 @@ func dialWriter(ctx context.Context, name string, opts []core.Option) (*core.Wri
 // returned unchanged; an encoding failure wraps [codec.ErrEncode] and
 // sends nothing.
 func (s *Sender[T]) Send(ctx context.Context, v T) error {
-	return s.enc.EncodeFrame(ctx, s.w, v)
+	err := s.enc.EncodeFrame(ctx, s.w, v)
+	if s.lane != nil && err == nil {
+		s.lane.Ring()
+	}
+	return err
 }
 
 // Close closes the writer: the receiver reads every message already sent
 // and then gets io.EOF. A Send blocked for space returns core.ErrClosed.
 // Close is idempotent.
-func (s *Sender[T]) Close() error { return s.w.Close() }
+func (s *Sender[T]) Close() error {
+	if s.lane != nil {
+		return s.lane.Close()
+	}
+	return s.w.Close()
+}
 
 // Writer returns the underlying writer, e.g. for MaxFrameSize or
 // ReaderConnected. Writing frames to it directly bypasses the codec.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/bench"
 )
@@ -33,6 +34,7 @@ The default run takes about a minute on a 2-core machine.`)
 	asJSON := f.Bool("json", false, "print the report as JSON instead of markdown")
 	plotFile := f.String("plot", "", "write latency CDFs to this PNG `file`")
 	quiet := f.Bool("quiet", false, "no progress bar")
+	fanin := f.Bool("fanin", false, "run only the fan-in cases: 4 senders into one receiver, duplex clients (3 runs)")
 	pos, err := parse(e, f, args)
 	if err != nil {
 		return err
@@ -57,6 +59,9 @@ The default run takes about a minute on a 2-core machine.`)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *fanin {
+		return runFanInBench(ctx, e, def.Duration, *asJSON)
+	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -109,4 +114,17 @@ func parseSizes(s string) ([]int, error) {
 		return nil, usagef("--sizes is empty")
 	}
 	return out, nil
+}
+
+func runFanInBench(ctx context.Context, e *env, d time.Duration, asJSON bool) error {
+	rep, err := bench.RunFanIn(ctx, bench.FanInConfig{Duration: d})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return rep.Markdown(e.stdout)
 }

@@ -39,6 +39,7 @@ Nothing is modified.`)
 }
 
 func lsTable(w io.Writer, bufs []bufferInfo) error {
+	bufs = foldLanes(bufs) // lanes.go
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPAYLOAD\tUSED\tWRITTEN\tREAD\tWRITER\tREADER\tMETADATA\tSTATE")
 	for i := range bufs {

@@ -1,0 +1,6 @@
+//go:build race
+
+package duplex
+
+// raceOn: the race detector slows the cross-process tests down.
+const raceOn = true
