@@ -52,10 +52,10 @@ func foldLanes(bufs []bufferInfo) []bufferInfo {
 		base, ls := b.Name, lanes[b.Name]
 		delete(lanes, base)
 		sort.Slice(ls, func(i, j int) bool { return ls[i].k < ls[j].k })
-		b.Name = fmt.Sprintf("%s [fan-in: %d lanes]", base, 1+len(ls))
+		b.label = fmt.Sprintf("%s [fan-in: %d lanes]", displayName(base), 1+len(ls))
 		out = append(out, b)
 		for _, l := range ls {
-			l.b.Name = fmt.Sprintf("  lane %d", l.k)
+			l.b.label = fmt.Sprintf("  lane %d", l.k)
 			out = append(out, l.b)
 		}
 	}

@@ -52,7 +52,11 @@ func lsTable(w io.Writer, bufs []bufferInfo) error {
 				meta = fmtBytes(uint64(b.MetadataLen))
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", displayName(b.Name), payload, used, b.FramesWritten, b.FramesRead,
+		name := b.label
+		if name == "" {
+			name = displayName(b.Name)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", name, payload, used, b.FramesWritten, b.FramesRead,
 			pidState(b.WriterPID, b.WriterAlive), pidState(b.ReaderPID, b.ReaderAlive), meta, b.state())
 	}
 	return tw.Flush()

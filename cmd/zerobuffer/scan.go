@@ -13,6 +13,7 @@ import (
 // the JSON names of the CLI.
 type bufferInfo struct {
 	Name         string `json:"name"`
+	label        string // what ls prints instead of the name (lanes.go); already safe to print
 	Shm          bool   `json:"shm"`               // the shared-memory object exists
 	Valid        bool   `json:"valid"`             // and holds a valid OIEB
 	Problem      string `json:"problem,omitempty"` // why it is not valid
