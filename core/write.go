@@ -61,6 +61,7 @@ func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
 	}
 	buf, err := w.reserveLocked(ctx, len(p))
 	if err != nil {
+		w.stats.failed(err)
 		w.mu.Unlock()
 		return err
 	}
@@ -101,6 +102,7 @@ func (w *Writer) WriteFrames(ctx context.Context, frames [][]byte) (int, error) 
 		}
 		buf, err := w.reserveLocked(ctx, len(p))
 		if err != nil {
+			w.stats.failed(err)
 			w.publishLocked()
 			return i, err
 		}
@@ -132,6 +134,7 @@ func (w *Writer) appendInLineLocked(p []byte) bool {
 	w.free -= t
 	w.batch.frames++
 	w.batch.need += t
+	w.batch.bytes += n
 	return true
 }
 
@@ -156,6 +159,7 @@ func (w *Writer) Reserve(ctx context.Context, n int) ([]byte, error) {
 	}
 	buf, err := w.reserveLocked(ctx, n)
 	if err != nil {
+		w.stats.failed(err)
 		w.mu.Unlock()
 		return nil, err
 	}
@@ -313,6 +317,7 @@ func (w *Writer) commitLocked(publish bool) {
 	w.free -= r.need
 	w.batch.frames++
 	w.batch.need += r.need
+	w.batch.bytes += r.size
 	if publish || w.batch.frames == ^uint32(0) {
 		w.publishLocked()
 	}
@@ -330,6 +335,7 @@ func (w *Writer) publishLocked() {
 	if w.free > w.v.p {
 		w.free = 0 // corrupted by the peer: trust nothing
 	}
+	w.stats.published(b.frames, b.bytes, w.v.p-w.free)
 	w.v.storeOrdered(offWritePos, w.pos) // may equal P, as in C++
 	w.v.storeOrdered(offWrittenCount, w.count)
 	failpointHit("writer.afterPublishBeforePost")
@@ -376,6 +382,7 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 	if w.refreshFree() >= need {
 		return nil
 	}
+	defer w.stats.wait()()
 	if w.opts.spin > 0 {
 		deadline := time.Now().Add(w.opts.spin)
 		for round := 0; time.Now().Before(deadline); round++ {
