@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/logenv"
 	"github.com/zerobuffer/zerobuffer-go/platform"
 )
 
@@ -164,22 +164,8 @@ func buildOptions(opts []Option) (options, error) {
 	return o, nil
 }
 
-// envLogger maps ZEROBUFFER_LOG_LEVEL to a standard-error logger.
-func envLogger() *slog.Logger {
-	var lvl slog.Level
-	switch strings.ToUpper(strings.TrimSpace(os.Getenv("ZEROBUFFER_LOG_LEVEL"))) {
-	case "DEBUG":
-		lvl = slog.LevelDebug
-	case "INFO":
-		lvl = slog.LevelInfo
-	case "WARN", "WARNING":
-		lvl = slog.LevelWarn
-	case "ERROR":
-		lvl = slog.LevelError
-	default:
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-}
+// envLogger is the default logger: ZEROBUFFER_LOG_LEVEL decides, with
+// the attribute component=core.
+func envLogger() *slog.Logger { return logenv.FromEnv("core") }
 
 func debugEnabled(l *slog.Logger) bool { return l.Enabled(context.Background(), slog.LevelDebug) }

@@ -217,6 +217,7 @@ func (r *Reader) drainLocked(limit int, fn func(data []byte, seq uint64) error) 
 			off, next, seq, sp = loc.Offset, loc.Next, loc.Sequence, span(loc)
 		}
 		inFn = sp
+		r.stats.frame(next - off)
 		err = fn(r.v.ring[off:next:next], seq)
 		inFn = 0
 		n++
@@ -480,6 +481,7 @@ func (r *Reader) checkWriterLocked(checkPeer bool) (*Frame, error, bool) {
 		s.ended = ErrWriterDead
 		r.log.Info("zerobuffer: writer died", "name", r.name, "pid", pid)
 	}
+	r.stats.ended(s.ended)
 	return nil, s.ended, false
 }
 
@@ -491,6 +493,7 @@ func (r *Reader) consumeLocked() (*Frame, error) {
 		f.seq = seq
 		f.span = next - off + layout.HeaderSize
 		r.order.push(f)
+		r.stats.frame(next - off)
 		return f, nil
 	}
 	loc, err := layout.NextFrame(r.v.ring, r.pos)
@@ -505,6 +508,7 @@ func (r *Reader) consumeLocked() (*Frame, error) {
 	f.seq = loc.Sequence
 	f.span = span(loc)
 	r.order.push(f)
+	r.stats.frame(loc.Size)
 	return f, nil
 }
 
@@ -579,6 +583,7 @@ func (r *Reader) flushLocked() {
 		r.pubPos, r.pubCount = r.pos, r.count
 	}
 	if r.credit > 0 || moved {
+		r.stats.sample(r.v)
 		r.v.add(offFree, r.credit) // an add of 0 still orders the stores
 		r.credit = 0
 	}

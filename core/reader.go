@@ -73,6 +73,7 @@ type Reader struct {
 	pool      []*Frame  // credited frames for reuse
 	unmapped  bool
 	cleanup   runtime.Cleanup
+	stats     readerStats // see stats.go
 }
 
 // flushChunk bounds the release credit a busy reader keeps unpublished.

@@ -61,6 +61,7 @@ func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
 	}
 	buf, err := w.reserveLocked(ctx, len(p))
 	if err != nil {
+		w.stats.failed(err)
 		w.mu.Unlock()
 		return err
 	}
@@ -102,6 +103,7 @@ func (w *Writer) WriteFrames(ctx context.Context, frames [][]byte) (n int, err e
 		}
 		buf, err := w.reserveLocked(ctx, len(p))
 		if err != nil {
+			w.stats.failed(err)
 			w.publishLocked()
 			return i, err
 		}
@@ -133,6 +135,7 @@ func (w *Writer) appendInLineLocked(p []byte) bool {
 	w.free -= t
 	w.batch.frames++
 	w.batch.need += t
+	w.batch.bytes += n
 	return true
 }
 
@@ -157,6 +160,7 @@ func (w *Writer) Reserve(ctx context.Context, n int) ([]byte, error) {
 	}
 	buf, err := w.reserveLocked(ctx, n)
 	if err != nil {
+		w.stats.failed(err)
 		w.mu.Unlock()
 		return nil, w.afterClose(err)
 	}
@@ -334,6 +338,7 @@ func (w *Writer) commitLocked(publish bool) {
 	w.free -= r.need
 	w.batch.frames++
 	w.batch.need += r.need
+	w.batch.bytes += r.size
 	if publish || w.batch.frames == ^uint32(0) {
 		w.publishLocked()
 	}
@@ -351,6 +356,7 @@ func (w *Writer) publishLocked() {
 	if w.free > w.v.p {
 		w.free = 0 // corrupted by the peer: trust nothing
 	}
+	w.stats.published(b.frames, b.bytes, w.v.p-w.free)
 	w.v.storeOrdered(offWritePos, w.pos) // may equal P, as in C++
 	w.v.storeOrdered(offWrittenCount, w.count)
 	failpointHit("writer.afterPublishBeforePost")
@@ -397,6 +403,7 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 	if w.refreshFree() >= need {
 		return nil
 	}
+	defer w.stats.wait()()
 	if w.opts.idle == IdleBusySpin {
 		return w.spinSpace(ctx, need)
 	}

@@ -53,6 +53,7 @@ type Writer struct {
 	sinceDrain uint64      // frames published since sem-r was drained
 	lastWake   time.Time   // when a post last woke a sleeping reader
 	maxFrame   int
+	stats      writerStats // under mu; see stats.go
 }
 
 // reservation is a frame placed but not committed.
@@ -68,6 +69,7 @@ type reservation struct {
 type batch struct {
 	frames uint32 // sem-w tokens owed
 	need   uint64 // bytes to subtract from payload_free_bytes
+	bytes  uint64 // payload bytes of the frames, for Stats
 }
 
 // NewWriter connects to the buffer name. It fails with an error matching

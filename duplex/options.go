@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/core"
+	"github.com/zerobuffer/zerobuffer-go/internal/logenv"
 )
 
 // Buffer defaults of both directions, used for a zero [core.BufferConfig]:
@@ -105,8 +106,10 @@ func WithOnError(fn func(error)) Option {
 }
 
 // WithLogger logs the server's errors at level WARN and client
-// connections at INFO to l, and passes l to the core. Default: no
-// logging by this package. Server only.
+// connections at INFO to l, and passes l to the core. Default: standard
+// error at the level of ZEROBUFFER_LOG_LEVEL (DEBUG, INFO, WARN, ERROR)
+// with the attribute component=duplex, silent when it is unset. Server
+// only.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }
@@ -159,7 +162,7 @@ func buildOptions(opts []Option) (options, error) {
 	}
 	o.reqCfg, o.respCfg = withDefaults(o.reqCfg), withDefaults(o.respCfg)
 	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
+		o.logger = logenv.FromEnv("duplex") // silent unless ZEROBUFFER_LOG_LEVEL is set
 	} else {
 		o.coreOpts = append([]core.Option{core.WithLogger(o.logger)}, o.coreOpts...)
 	}

@@ -131,8 +131,9 @@ func (s *RawServer) startSession(ctx context.Context) {
 		}
 	}
 	s.sess.w = w
+	s.statsW.Store(w)
 	s.sess.gone.Store(false)
-	s.o.logger.Info("zerobuffer: duplex client connected", "name", s.name)
+	s.o.logger.Info("client connected", "name", s.name)
 	if s.o.onConnect != nil {
 		md, err := s.req.Metadata()
 		if err != nil {
@@ -176,5 +177,6 @@ func (s *RawServer) endSession() {
 		s.report(fmt.Errorf("duplex: close response writer: %w", err))
 	}
 	s.sess.w = nil
+	s.statsW.Store(nil)
 	s.sess.gone.Store(false)
 }

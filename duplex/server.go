@@ -47,6 +47,7 @@ type RawServer struct {
 	release  sync.Once
 
 	reportMu sync.Mutex
+	statsW   atomic.Pointer[core.Writer] // the current session's writer, for Stats
 
 	// Owned by the serving goroutine.
 	sess session
@@ -190,7 +191,7 @@ func (s *RawServer) releaseAll() {
 func (s *RawServer) report(err error) {
 	s.reportMu.Lock()
 	defer s.reportMu.Unlock()
-	s.o.logger.Warn("zerobuffer: duplex server", "name", s.name, "err", err)
+	s.o.logger.Warn("server error", "name", s.name, "err", err)
 	if s.o.onError != nil {
 		s.o.onError(err)
 	}

@@ -54,3 +54,23 @@ func TestListen_ZeroConfig(t *testing.T) {
 		t.Errorf("after the sender's Close: %v, want io.EOF", err)
 	}
 }
+
+// TestStats_SenderReceiver: the typed sides report the core's counters.
+func TestStats_SenderReceiver(t *testing.T) {
+	ctx := testCtx(t)
+	rx, tx := smallPair(t, 4096)
+	for i := range 5 {
+		if err := tx.Send(ctx, Small{Seq: uint64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 {
+		if _, err := rx.Recv(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts, rs := tx.Stats(), rx.Stats()
+	if ts.Frames != 5 || rs.Frames != 5 || ts.Bytes != rs.Bytes || ts.Bytes == 0 || !ts.PeerAlive || !rs.PeerAlive {
+		t.Errorf("sender %+v, receiver %+v", ts, rs)
+	}
+}

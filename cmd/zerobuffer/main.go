@@ -102,7 +102,7 @@ func run(e *env, args []string) int {
 		e.dirs.Lock = platform.DefaultLockDir
 	}
 	if len(args) == 0 {
-		usage(e.stderr)
+		fmt.Fprintln(e.stderr, "Usage: zerobuffer COMMAND [flags] [args] (see 'zerobuffer --help')")
 		return exitUsage
 	}
 	name := args[0]
@@ -115,14 +115,17 @@ func run(e *env, args []string) int {
 	}
 	cmd, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(e.stderr, "zerobuffer: unknown command %q\n\n", name)
-		usage(e.stderr)
+		fmt.Fprintf(e.stderr, "zerobuffer: unknown command %q (see 'zerobuffer --help')\n", name)
 		return exitUsage
 	}
 	err := cmd.run(e, args[1:])
 	code := exitCode(err)
 	if err != nil && code != exitOK && !errors.Is(err, errReported) {
-		fmt.Fprintf(e.stderr, "zerobuffer %s: %s\n", name, strings.TrimPrefix(err.Error(), "zerobuffer: "))
+		msg := strings.TrimPrefix(err.Error(), "zerobuffer: ")
+		if code == exitUsage {
+			msg += fmt.Sprintf(" (see 'zerobuffer %s --help')", name)
+		}
+		fmt.Fprintf(e.stderr, "zerobuffer %s: %s\n", name, msg)
 	}
 	return code
 }
@@ -183,7 +186,7 @@ func exitCode(err error) int {
 }
 
 // newFlags returns a flag set that prints its usage (with the exit codes)
-// to stdout for --help and to stderr for mistakes.
+// to stdout for --help; a mistake is reported in one line by run.
 func newFlags(name, args, about string) *flag.FlagSet {
 	f := flag.NewFlagSet(name, flag.ContinueOnError)
 	f.SetOutput(io.Discard) // parse prints the usage itself
@@ -208,8 +211,6 @@ func parse(e *env, f *flag.FlagSet, args []string) ([]string, error) {
 				f.Usage()
 				return nil, flag.ErrHelp
 			}
-			f.SetOutput(e.stderr)
-			f.Usage()
 			return nil, &usageError{err.Error()}
 		}
 		args = f.Args()

@@ -42,8 +42,8 @@ after --count frames, on SIGINT/SIGTERM, or when stdout is closed; with
 --follow it keeps serving writer after writer until interrupted. A writer
 that dies is an error (exit 1) unless --follow is set. The buffer is
 removed on exit. Another live reader of NAME is an error (exit 1).`)
-	metaSize := f.Int("metadata-size", 1024, "metadata block size in bytes")
-	paySize := f.Int("payload-size", 1<<20, "payload ring size in bytes")
+	metaSize := sizeFlag(f, "metadata-size", 1024, "metadata block size in bytes")
+	paySize := sizeFlag(f, "payload-size", 1<<20, "payload ring size in bytes")
 	delim := f.String("delim", delimNewline, delimHelp)
 	count := f.Int("count", 0, "exit after `N` frames (0: no limit)")
 	follow := f.Bool("follow", false, "keep reading after a writer closes or dies")
@@ -140,7 +140,7 @@ stream after the last frame. Exit 3 when NAME does not exist (after
 	delim := f.String("delim", delimNewline, delimHelp)
 	wait := f.Duration("wait", 0, "wait up to this long for the buffer to appear")
 	meta := f.String("metadata", "", "write this metadata before the first frame")
-	chunk := f.Int("chunk", 64<<10, "largest frame for --delim none, in bytes")
+	chunk := sizeFlag(f, "chunk", 64<<10, "largest frame for --delim none, in bytes")
 	trust := addTrustFlags(f)
 	pos, err := parse(e, f, args)
 	if err != nil {

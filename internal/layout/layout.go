@@ -116,22 +116,23 @@ func NewGeometry(metadata, payload int) (Geometry, error) {
 	return g, nil
 }
 
-// OIEB is a decoded copy of the 128-byte block.
+// OIEB is a decoded copy of the 128-byte block. The JSON names are the
+// field names of docs/PROTOCOL.md section 3.
 type OIEB struct {
-	OIEBSize             uint32
-	Version              [4]byte
-	MetadataSize         uint64
-	MetadataFreeBytes    uint64
-	MetadataWrittenBytes uint64
-	PayloadSize          uint64
-	PayloadFreeBytes     uint64
-	PayloadWritePos      uint64
-	PayloadReadPos       uint64
-	PayloadWrittenCount  uint64
-	PayloadReadCount     uint64
-	WriterPID            uint64
-	ReaderPID            uint64
-	Reserved             [4]uint64
+	OIEBSize             uint32    `json:"oieb_size"`
+	Version              [4]byte   `json:"version"`
+	MetadataSize         uint64    `json:"metadata_size"`
+	MetadataFreeBytes    uint64    `json:"metadata_free_bytes"`
+	MetadataWrittenBytes uint64    `json:"metadata_written_bytes"`
+	PayloadSize          uint64    `json:"payload_size"`
+	PayloadFreeBytes     uint64    `json:"payload_free_bytes"`
+	PayloadWritePos      uint64    `json:"payload_write_pos"`
+	PayloadReadPos       uint64    `json:"payload_read_pos"`
+	PayloadWrittenCount  uint64    `json:"payload_written_count"`
+	PayloadReadCount     uint64    `json:"payload_read_count"`
+	WriterPID            uint64    `json:"writer_pid"`
+	ReaderPID            uint64    `json:"reader_pid"`
+	Reserved             [4]uint64 `json:"reserved"`
 }
 
 // DecodeOIEB copies the OIEB out of b without validating it.
