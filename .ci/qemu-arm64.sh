@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the linux/arm64 tests of ./platform and ./core under qemu-user on a
-# Debian machine, as root; see spec/PLATFORMS.md section 4.
+# Debian machine, as root; see docs/PLATFORMS.md section 4.
 #
 #   .ci/qemu-arm64.sh [PACKAGE...]   default: ./platform ./core
 #

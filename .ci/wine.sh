@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Windows (amd64) tests of ./platform and ./core under wine on a
-# Debian machine, as root; see spec/PLATFORMS.md section 2.
+# Debian machine, as root; see docs/PLATFORMS.md section 2.
 #
 #   .ci/wine.sh [PACKAGE...]        default: ./platform ./core
 #
@@ -21,7 +21,7 @@
 #
 # Idempotent; exits non-zero if any step or any package fails (every
 # package is run before that). Not tested by wine: privileges, ACLs, other
-# sessions and timing (see spec/PLATFORMS.md).
+# sessions and timing (see docs/PLATFORMS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"

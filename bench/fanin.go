@@ -474,7 +474,7 @@ func removeLanes(name string, lanes int) {
 }
 
 // Markdown renders every run and the medians against the targets of the
-// fan-in work (issue 17).
+// fan-in work.
 func (r *FanInReport) Markdown(w io.Writer) error {
 	var b strings.Builder
 	n := r.Config.Senders

@@ -11,7 +11,7 @@ import (
 
 // The reader consumes frames that payload_written_count covers without
 // first taking their sem-w tokens, and takes those tokens later in one
-// go (spec 17's token debt). These tests pin down when the debt is paid.
+// go (docs/PROTOCOL.md section 17's token debt). These tests pin down when the debt is paid.
 
 // TestTokenDebt_SettledBeforeSleep: frames read one by one leave their
 // tokens on sem-w (the debt) until the reader goes to sleep; a sleeping

@@ -1,7 +1,7 @@
 // Package core implements the ZeroBuffer v1 protocol: one writer process
 // streams variable-size frames to one reader process through a ring in
 // shared memory, binary-compatible with the C++, C# and Python ZeroBuffer
-// implementations (see spec/PROTOCOL.md of this project for the wire
+// implementations (see docs/PROTOCOL.md of this project for the wire
 // contract).
 //
 // The [Reader] owns a buffer: [NewReader] creates it, [Reader.ReadFrame]

@@ -127,7 +127,7 @@ func (f *foreignPeer) readAll(t *testing.T, count int, sizes func() int) {
 
 // writeAll is the C++ writer: free_bytes checked per frame, sem-r waited
 // on one token at a time (100ms slices), markers only when 16 bytes
-// remain, so it leaves the 1..15-byte tails of spec 5.5.
+// remain, so it leaves the 1..15-byte tails of docs/PROTOCOL.md section 5.5.
 func (f *foreignPeer) writeAll(t *testing.T, count int, sizes func() int) {
 	p := f.v.p
 	writePos, written := f.v.load(offWritePos), f.v.load(offWrittenCount)

@@ -26,7 +26,7 @@ func golden(t *testing.T, name string) []byte {
 	return b
 }
 
-// TestGolden_LayoutConstants pins the layout to spec/PROTOCOL.md.
+// TestGolden_LayoutConstants pins the layout to docs/PROTOCOL.md.
 func TestGolden_LayoutConstants(t *testing.T) {
 	g, err := layout.NewGeometry(100, 5000)
 	if err != nil || g.MetadataSize != 128 || g.PayloadSize != 5056 || g.SegmentSize() != 5312 {

@@ -166,7 +166,7 @@ func TestWriter_WrapWithMarker(t *testing.T) {
 }
 
 // TestWriter_NoShortTail: a frame that would leave 1..15 bytes before the
-// end wraps early (spec 5.5), so no reader ever meets an unmarked tail.
+// end wraps early (docs/PROTOCOL.md section 5.5), so no reader ever meets an unmarked tail.
 func TestWriter_NoShortTail(t *testing.T) {
 	name := testName(t)
 	r := mustReader(t, name, 0, 4096)
@@ -247,7 +247,7 @@ func TestReader_NewWriterAfterClose(t *testing.T) {
 }
 
 // TestReader_OutOfOrderRelease: a held frame is never overwritten, even
-// when later frames are released first (spec W11).
+// when later frames are released first (docs/PROTOCOL.md W11).
 func TestReader_OutOfOrderRelease(t *testing.T) {
 	name := testName(t)
 	r := mustReader(t, name, 0, 1024)
@@ -438,7 +438,7 @@ func TestWriter_AbortDropsReservation(t *testing.T) {
 	}
 }
 
-// TestWriter_ReleasedPromptlyWithBacklog (issue 8): a writer blocked for
+// TestWriter_ReleasedPromptlyWithBacklog: a writer blocked for
 // space is released as soon as the reader releases enough, although the
 // reader still holds unread frames (its other releases are batched).
 func TestWriter_ReleasedPromptlyWithBacklog(t *testing.T) {

@@ -18,7 +18,7 @@ package core
 //     a frame and posting its token loses that frame: the count alone
 //     cannot tell it from a half-written one). The debt is settled, with one take
 //     of many tokens, before the reader sleeps on sem-w, past debtLimit,
-//     when a stream ends and on Close (spec 17: "keep a token debt and
+//     when a stream ends and on Close (docs/PROTOCOL.md section 17: "keep a token debt and
 //     subtract it later"); until then the sem-w value may exceed the frames
 //     pending by r.debt. Tokens banked while no frame is committed are
 //     strays and are dropped.
@@ -551,7 +551,7 @@ func (r *Reader) refuseLocked(loc layout.Located, err error) error {
 		r.err = &SequenceError{Expected: r.expected, Got: loc.Sequence}
 		return r.err
 	}
-	// A new writer restarts at 1 (spec W6: the reference reader cannot
+	// A new writer restarts at 1 (docs/PROTOCOL.md W6: the reference reader cannot
 	// follow a reconnecting writer; this one can).
 	r.log.Debug("zerobuffer: writer restarted sequence", "name", r.name, "expected", r.expected)
 	return nil
@@ -600,7 +600,7 @@ func (r *Reader) flushLocked() {
 // releaseLocked accounts for a released frame and flushes when the
 // writer could be waiting for the space. Space is credited in read order:
 // a frame released early waits for the frames before it, so the writer can
-// never reuse the bytes of a frame that is still held (spec W11).
+// never reuse the bytes of a frame that is still held (docs/PROTOCOL.md W11).
 func (r *Reader) releaseLocked(f *Frame) {
 	r.held--
 	if r.unmapped || r.closing.Load() {

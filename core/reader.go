@@ -189,7 +189,7 @@ func (r *Reader) create(g layout.Geometry) error {
 	r.v.store(offReaderPID, pid)
 	failpointHit("reader.beforeInitDone")
 	r.v.store(offHead, headWord) // publish last: writers wait for this word
-	// Publish releases at least every ring/8 (spec 17) and every 16 KiB,
+	// Publish releases at least every ring/8 (docs/PROTOCOL.md section 17) and every 16 KiB,
 	// so a writer spinning for space sees it before it would sleep.
 	r.threshold = max(min(g.PayloadSize/r.opts.flushFraction, flushChunk), 1)
 	return nil

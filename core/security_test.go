@@ -22,7 +22,7 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/platform"
 )
 
-// Attacks by another local user (issue 15). The attacker runs as uid and
+// Attacks by another local user. The attacker runs as uid and
 // gid 65534 in a child process; shared directories are 01777 like /tmp
 // and /dev/shm.
 

@@ -13,7 +13,8 @@ import (
 // word is accessed through sync/atomic on an 8-aligned address inside the
 // mapping (the mapping is page aligned and the OIEB offsets are multiples
 // of 8). Frame headers are unaligned and read with encoding/binary after
-// the acquire that published them (HOUSE_STYLE "shared memory discipline").
+// the acquire that published them: a peer's plain stores are visible in
+// order once the word that publishes them has been loaded.
 type view struct {
 	seg  *platform.Segment
 	geo  layout.Geometry // validated once, never re-read from shared memory
@@ -43,7 +44,7 @@ func (v *view) store(off uintptr, x uint64) { atomic.StoreUint64(v.word(off), x)
 func (v *view) add(off uintptr, x uint64)   { atomic.AddUint64(v.word(off), x) }
 
 // storeOrdered is a plain store for a field this side alone writes,
-// published by the atomic read-modify-write that follows it (spec 17:
+// published by the atomic read-modify-write that follows it (docs/PROTOCOL.md section 17:
 // the sem post or free_bytes update orders it; on arm64 those are
 // release operations). It saves a full fence per frame on amd64.
 func (v *view) storeOrdered(off uintptr, x uint64) { *v.word(off) = x }

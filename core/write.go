@@ -1,6 +1,6 @@
 package core
 
-// Invariants of the write side (spec sections 5.2, 5.5, 11 and 17):
+// Invariants of the write side (docs/PROTOCOL.md sections 5.2, 5.5, 11 and 17):
 //
 //   - w.pos is the ring offset where the next header goes. A frame of
 //     T = 16 + n bytes is placed at w.pos when it fits before the end and
@@ -8,7 +8,7 @@ package core
 //     writer wraps: a marker {0, 0} at w.pos when 16 bytes remain, zeroed
 //     tail bytes when fewer remain (only a C++ writer leaves those), and the
 //     frame at 0. The wasted bytes are charged to the frame.
-//   - A Go writer avoids 1..15-byte tails (spec 5.5): a frame that would
+//   - A Go writer avoids 1..15-byte tails (docs/PROTOCOL.md section 5.5): a frame that would
 //     leave one wraps early instead. Only when it cannot (the frame starts
 //     at 0, or is larger than the bytes before w.pos) is the tail left; the
 //     next wrap zeroes it, so an old reader sees a zero size there.
@@ -367,7 +367,7 @@ func (w *Writer) publishLocked() {
 		w.pos = 0
 	}
 	// A foreign reader posts sem-r for every release and nothing else
-	// drains it; at 2^31-1 a C++ reader aborts (spec W2). Drain it now
+	// drains it; at 2^31-1 a C++ reader aborts (docs/PROTOCOL.md W2). Drain it now
 	// and then.
 	if w.sinceDrain += uint64(b.frames); w.sinceDrain >= 1<<16 {
 		w.sinceDrain = 0
@@ -383,7 +383,7 @@ const coldWake = 200 * time.Microsecond
 // machine the kernel often queues the woken reader on this very CPU, where
 // it waits until this goroutine blocks; a cold wake-up (the first after a
 // quiet spell: a request after a pause) yields the CPU so that the reader
-// runs now (spec 17). Wake-ups in a busy stream do not yield: there the
+// runs now (docs/PROTOCOL.md section 17). Wake-ups in a busy stream do not yield: there the
 // reader sleeps between bursts, and giving the CPU away at every post
 // measured slower.
 func (w *Writer) wokeReader() {
@@ -418,7 +418,7 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 		if err := w.usableLocked(); err != nil {
 			return err
 		}
-		w.semR.TryTake(^uint32(0)) // stale tokens (spec W2): drop them all
+		w.semR.TryTake(^uint32(0)) // stale tokens (docs/PROTOCOL.md W2): drop them all
 		if w.refreshFree() >= need {
 			return nil
 		}
@@ -476,7 +476,7 @@ func (w *Writer) spinSpace(ctx context.Context, need uint64) error {
 		if w.spinFor(need, 100*time.Microsecond) {
 			return nil
 		}
-		w.semR.TryTake(^uint32(0)) // tokens nobody waits for (spec W2)
+		w.semR.TryTake(^uint32(0)) // tokens nobody waits for (docs/PROTOCOL.md W2)
 	}
 }
 

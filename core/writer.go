@@ -218,7 +218,7 @@ func (w *Writer) slotTaken() error {
 
 // adoptState loads the positions a previous writer published and
 // announces this writer. writer_pid is stored only now, after the
-// semaphores are open (spec W8).
+// semaphores are open (docs/PROTOCOL.md W8).
 func (w *Writer) adoptState() error {
 	p := w.v.p
 	w.pos = w.v.load(offWritePos)
@@ -419,7 +419,7 @@ func (w *Writer) Close() error {
 	defer w.mu.Unlock()
 	w.cleanup.Stop()
 	w.publishLocked()
-	w.v.store(offWriterPID, 0) // after the final positions (spec 17)
+	w.v.store(offWriterPID, 0) // after the final positions (docs/PROTOCOL.md section 17)
 	w.v.store(offGoWriterPID, 0)
 	w.semW.Interrupt() // a sleeping Go reader sees EOF at once
 	close(w.stopMon)

@@ -1,5 +1,5 @@
 // Package duplex implements request/response over two ZeroBuffer buffers,
-// the duplex channel of spec/PROTOCOL.md section 12, wire-compatible with
+// the duplex channel of docs/PROTOCOL.md section 12, wire-compatible with
 // the C++ DuplexClient and ImmutableDuplexServer.
 //
 // A channel NAME consists of two ordinary buffers:
@@ -31,7 +31,7 @@
 // client uses the opposite order, which works because it sends no request
 // before both buffers exist.
 //
-// One client is served at a time. Beyond the reference (spec W7) the
+// One client is served at a time. Beyond the reference (docs/PROTOCOL.md W7) the
 // server keeps serving after its client leaves or dies: a client that
 // closes gets the responses to everything it sent before the server
 // finishes with it; a client that dies has its remaining requests dropped;

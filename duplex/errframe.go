@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Error responses are ordinary v1 frames (spec section 12 adds no framing)
+// Error responses are ordinary v1 frames (docs/PROTOCOL.md section 12 adds no framing)
 // that begin with a reserved marker:
 //
 //	offset 0   8 bytes  ErrorMarker  "\xffZBERR\x00\x01"

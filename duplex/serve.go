@@ -8,7 +8,7 @@ package duplex
 //     unanswered until the next client's first request.
 //   - A request with sequence number 1 is the first request of a new
 //     client: every writer starts at 1, and the core reader accepts the
-//     restart (spec W6/W7). Before switching to the new client, every
+//     restart (docs/PROTOCOL.md W6/W7). Before switching to the new client, every
 //     response of the previous one is written (pool barrier) and its
 //     response writer is closed.
 //   - The client creates NAME_response before it connects to

@@ -26,7 +26,7 @@ type HandlerFunc func(ctx context.Context, req []byte, resp *ResponseWriter) err
 // RawServer answers requests of raw bytes on the channel NAME: it owns the
 // request buffer NAME_request and writes responses into the response
 // buffer NAME_response of whichever client is connected, one client at a
-// time (spec section 12), one response per request, in request order.
+// time (docs/PROTOCOL.md section 12), one response per request, in request order.
 // When a client leaves or dies the server waits for the next one.
 //
 // Its methods are safe for concurrent use. The zero value is not usable;

@@ -51,7 +51,7 @@ type Dirs struct {
 	// have not: for them the reader fails with access denied. The default
 	// (false) uses the caller's session namespace, which is what the C#
 	// implementation uses; no other implementation uses Global\ the same
-	// way (see spec/PLATFORMS.md). Ignored on other systems.
+	// way (see docs/PLATFORMS.md). Ignored on other systems.
 	GlobalNamespace bool
 }
 
@@ -102,7 +102,7 @@ func validateUnixName(name string) error {
 }
 
 // UnixNames returns the object paths glibc, the C++ and the Python
-// implementations use for name (spec section 1): /dev/shm/NAME,
+// implementations use for name (docs/PROTOCOL.md section 1): /dev/shm/NAME,
 // /dev/shm/sem.sem-w-NAME, /dev/shm/sem.sem-r-NAME and
 // /tmp/zerobuffer/NAME.lock. Names starting with [SemPrefix] are refused.
 // The Go writer lock lives in a subdirectory
@@ -145,7 +145,7 @@ func NamesFor(goos, name string, d Dirs) (Names, error) {
 	}
 }
 
-// Windows naming (spec/PLATFORMS.md, "Recommended Go behaviour"): the C#
+// Windows naming (docs/PLATFORMS.md, "Recommended Go behaviour"): the C#
 // scheme, shared memory NAME and semaphores sem-w-NAME / sem-r-NAME in the
 // session namespace (Global\ with [Dirs.GlobalNamespace]), the lock file
 // %TEMP%\zerobuffer\locks\NAME.lock.
@@ -246,7 +246,7 @@ const DarwinMaxObjectName = 30
 // lock files LOCKDIR/NAME.lock and LOCKDIR/writer/NAME.lock with LOCKDIR =
 // d.Lock or /tmp/zerobuffer. d.Shm is ignored: macOS objects live in a
 // kernel name table, not in a directory. No other ZeroBuffer
-// implementation works on macOS (spec/PLATFORMS.md), so there is no peer
+// implementation works on macOS (docs/PLATFORMS.md), so there is no peer
 // to match beyond these strings.
 //
 // Hashing rule. macOS limits these names to [DarwinMaxObjectName] (30)

@@ -10,7 +10,7 @@ import (
 
 // ProcessAlive reports whether a process with this PID exists. EPERM (the
 // process exists but belongs to another user) counts as alive, unlike the
-// C++ reference, which treats it as dead (spec section 10). PIDs of zero,
+// C++ reference, which treats it as dead (docs/PROTOCOL.md section 10). PIDs of zero,
 // negative values and values beyond the kernel's range count as dead.
 func ProcessAlive(pid uint64) bool {
 	if pid == 0 || pid > 1<<22 {

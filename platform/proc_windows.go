@@ -8,7 +8,7 @@ import "golang.org/x/sys/windows"
 // dead even while handles keep its PID reserved; ERROR_INVALID_PARAMETER
 // (no such PID) counts as dead; ERROR_ACCESS_DENIED (a process of another
 // user or a protected process) counts as alive, unlike the C++ and C#
-// references, which treat it as dead (spec/PLATFORMS.md). PIDs of zero
+// references, which treat it as dead (docs/PLATFORMS.md). PIDs of zero
 // and beyond 32 bits count as dead.
 func ProcessAlive(pid uint64) bool {
 	if pid == 0 || pid > 0xFFFFFFFF {

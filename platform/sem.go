@@ -2,7 +2,7 @@ package platform
 
 import "encoding/binary"
 
-// Layout of a glibc named semaphore file (spec section 7): a 32-byte file
+// Layout of a glibc named semaphore file (docs/PROTOCOL.md section 7): a 32-byte file
 // whose first 8 bytes are the 64-bit "data" word (low 32 bits: value,
 // high 32 bits: number of registered waiters), followed by the i32
 // "private" field, which sem_open sets to 128 (LLL_SHARED: futex calls

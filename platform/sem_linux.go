@@ -128,7 +128,7 @@ func (s *Semaphore) Value() uint32 { return uint32(atomic.LoadUint64(s.word)) }
 func (s *Semaphore) Waiters() uint32 { return uint32(atomic.LoadUint64(s.word) >> 32) }
 
 // Post adds n tokens, saturating at [SemValueMax] instead of failing
-// (glibc returns EOVERFLOW there, which aborts the C++ reader: spec W2).
+// (glibc returns EOVERFLOW there, which aborts the C++ reader: docs/PROTOCOL.md W2).
 // It wakes up to n registered waiters and reports whether it had to.
 func (s *Semaphore) Post(n uint32) (woke bool) {
 	if n == 0 {

@@ -157,7 +157,7 @@ for op in sys.argv[2:]:
 print("done", flush=True)
 `
 
-// TestSemaphore_GlibcInterop (spec checklist 144): a glibc waiter blocked
+// TestSemaphore_GlibcInterop (docs/PROTOCOL.md section 16, item 144): a glibc waiter blocked
 // in sem_timedwait is woken by a Go post, and a Go waiter by glibc's
 // sem_post; the waiter count returns to zero.
 func TestSemaphore_GlibcInterop(t *testing.T) {

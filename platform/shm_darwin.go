@@ -14,7 +14,7 @@ import (
 // kernel name tables and are reached through the BSD system calls
 // shm_open, shm_unlink, sem_open, ... This file and sem_darwin.go issue
 // them directly (unix.Syscall traps into the kernel; no cgo, no libSystem
-// and no variadic C calls, see spec/PLATFORMS.md section 3). Their numbers
+// and no variadic C calls, see docs/PLATFORMS.md section 3). Their numbers
 // have been stable since Mac OS X 10.0. The names come from [DarwinNames].
 
 // Segment is a POSIX shared-memory object mapped into this process.

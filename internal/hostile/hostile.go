@@ -26,7 +26,7 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/platform"
 )
 
-// Field is one OIEB field: its name as in spec/PROTOCOL.md section 3, its
+// Field is one OIEB field: its name as in docs/PROTOCOL.md section 3, its
 // byte offset and its width (1, 4 or 8 bytes).
 type Field struct {
 	Name  string

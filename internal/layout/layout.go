@@ -1,5 +1,5 @@
 // Package layout holds the byte layout of a ZeroBuffer v1 shared-memory
-// segment (spec/PROTOCOL.md sections 2-5) as pure functions over byte
+// segment (docs/PROTOCOL.md sections 2-5) as pure functions over byte
 // slices: no mapping, no atomics, no unsafe. Everything here treats its
 // input as untrusted and returns an error instead of reading out of range.
 //
@@ -288,7 +288,7 @@ type Located struct {
 }
 
 // NextFrame finds the frame that starts at or after readPos, applying the
-// wrap rules of spec section 5.3 and the defensive implicit wrap of 5.5:
+// wrap rules of docs/PROTOCOL.md section 5.3 and the defensive implicit wrap of 5.5:
 // readPos == len(ring) is 0, fewer than 16 bytes to the end is an unmarked
 // wrap, and a size-0 header is a marker. It validates the frame's size
 // against the ring and never reads out of range. Sequence numbers are not

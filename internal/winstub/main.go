@@ -4,7 +4,7 @@
 //
 // Every Go binary since Go 1.22 resolves bcryptprimitives!ProcessPrng at
 // start-up and dies with "bcryptprimitives.dll not found" where it is
-// missing, as in Debian 12's wine 8.0 (spec/PLATFORMS.md section 2). The
+// missing, as in Debian 12's wine 8.0 (docs/PLATFORMS.md section 2). The
 // runtime tests only the low byte of the result, so RtlGenRandom's
 // BOOLEAN is enough. Copy the file into the wine prefix:
 //
