@@ -12,7 +12,11 @@ func TestFoldLanes(t *testing.T) {
 	}
 	var got []string
 	for _, b := range foldLanes(in) {
-		got = append(got, b.Name)
+		name := b.label
+		if name == "" {
+			name = b.Name
+		}
+		got = append(got, name)
 	}
 	want := []string{"a", "svc [fan-in: 3 lanes]", "  lane 1", "  lane 2", "other.l1", "orphan.l3"}
 	if !slices.Equal(got, want) {
