@@ -160,3 +160,18 @@ true`, d.Lock, pid-1, name)
 		t.Errorf("probe of a live namespaced reader: %+v", b)
 	}
 }
+
+// TestLs_FIFOsNeverHang: FIFOs planted at a lock path and at a segment
+// path make ls, inspect and clean fail or skip, never hang.
+func TestLs_FIFOsNeverHang(t *testing.T) {
+	d, env := sharedDirs(t)
+	for _, p := range []string{filepath.Join(d.Lock, "fifo.lock"), filepath.Join(d.Shm, "fifo2"), filepath.Join(d.Lock, "fifo2.lock")} {
+		if err := syscall.Mkfifo(p, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"ls"}, {"inspect", "fifo"}, {"inspect", "fifo2"}, {"clean", "--stale"}, {"clean", "fifo"}} {
+		r := zbEnv(t, env, "", args...) // fails the test after 60s
+		t.Logf("%v: exit %d, %q %q", args, r.code, r.stdout, r.stderr)
+	}
+}
