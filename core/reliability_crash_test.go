@@ -231,8 +231,8 @@ func TestCrash_C6_HungWriter(t *testing.T) {
 }
 
 // TestCrash_C7_PIDReuse decides liveness when writer_pid names a live
-// process that is not the writer. The rules (reader.go writerAlive and
-// writer.go takeWriterSlot/readerAlive):
+// process that is not the writer. The rules (objects.go writerAlive and
+// readerAlive, writer.go takeWriterSlot):
 //
 //   - a Go writer holds writer/NAME.lock and writes its PID into it; a
 //     free lock naming writer_pid means that writer died, whoever has

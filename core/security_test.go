@@ -295,3 +295,20 @@ func TestNewReader_RefusesLiveReaderOfOtherLockPath(t *testing.T) {
 		}
 	})
 }
+
+// TestReader_WriterLockOfOtherPIDNamespace: a free Go writer lock that
+// names writer_pid in another PID namespace says nothing about the
+// process with that number here: it counts as unknown, i.e. alive.
+func TestReader_WriterLockOfOtherPIDNamespace(t *testing.T) {
+	live := sleeperPID(t)
+	r, wl := foreignWriterBuffer(t, live)
+	if err := os.MkdirAll(filepath.Dir(wl), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wl, []byte(fmt.Sprintf("%d\npid:[1]\n", live)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadFrame(ctxT(t, 300*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ReadFrame, writer lock naming pid %d of another namespace: %v, want a timeout (alive)", live, err)
+	}
+}

@@ -11,6 +11,18 @@
 // agree, and the stubs other.go and other_nounix.go, which return
 // [ErrNotSupported] elsewhere. [NamesFor] gives each system's object names.
 //
+// # Trust
+//
+// Lock directories are shared with every local user. [AcquireLock],
+// [ProbeLock] and [RemoveLockFile] open them one component at a time
+// without following symbolic links and accept only directories owned by
+// root or this process's euid whose mode is private or sticky; lock files
+// are opened relative to the directory with O_NOFOLLOW|O_NONBLOCK and must
+// be regular files with one link ([ErrUnsafePath] otherwise). On Linux a
+// [Segment] keeps its descriptor for the liveness range locks
+// ([Segment.LockRange], [Segment.RangeHeld]), which no other user can take
+// without access to the segment.
+//
 // # Caveats
 //
 // A [Semaphore] and a [Segment] are views of memory shared with other

@@ -59,8 +59,15 @@ func TestLock_SymlinkedDirectoryRefused(t *testing.T) {
 	if err := os.WriteFile(target, []byte("precious"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(victim, filepath.Join(d, "writer")); err != nil {
+	link := filepath.Join(d, "writer")
+	if err := os.Symlink(victim, link); err != nil {
 		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		// The attacker's link: root-owned links are followed (macOS /tmp).
+		if err := os.Lchown(link, otherUID, otherUID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	path := filepath.Join(d, "writer", "x.lock")
 	if _, err := AcquireLock(path, 0o666); !errors.Is(err, ErrUnsafePath) {
@@ -187,5 +194,28 @@ func TestLock_HeldLockNotChmodded(t *testing.T) {
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
 		t.Errorf("a failed lock attempt changed the mode to %v", fi.Mode())
+	}
+}
+
+// TestLock_RootSymlinkFollowed: a root-owned link on the way (macOS's
+// /tmp -> private/tmp) is followed.
+func TestLock_RootSymlinkFollowed(t *testing.T) {
+	needRoot(t)
+	base := t.TempDir()
+	real := filepath.Join(base, "private")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("private", filepath.Join(base, "tmp")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(base, "tmp", "zerobuffer", "x.lock")
+	l, err := AcquireLock(path, 0o600)
+	if err != nil {
+		t.Fatalf("AcquireLock through a root-owned link: %v", err)
+	}
+	defer l.Release(true)
+	if _, err := os.Stat(filepath.Join(real, "zerobuffer", "x.lock")); err != nil {
+		t.Errorf("lock file not in the link's target: %v", err)
 	}
 }

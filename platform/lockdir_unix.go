@@ -28,6 +28,8 @@ import (
 // openDir opens dir safely and returns its descriptor. With create set,
 // missing components are created with mode 01777 (shared like /tmp, so
 // that processes of other users can keep their own lock files there).
+// A symbolic link on the way is followed only if root owns it (macOS's
+// /tmp -> private/tmp, /var/run -> /run): other users cannot create those.
 // A missing directory without create fails with an error matching
 // fs.ErrNotExist.
 func openDir(dir string, create bool) (int, error) {
@@ -35,6 +37,48 @@ func openDir(dir string, create bool) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	fd, err := openRoot()
+	if err != nil {
+		return -1, err
+	}
+	cur, comps, links := "/", strings.Split(abs, "/"), 0
+	for len(comps) > 0 {
+		c := comps[0]
+		comps = comps[1:]
+		if c == "" || c == "." {
+			continue
+		}
+		path := filepath.Join(cur, c)
+		next, err := openSubdir(fd, c, path, create)
+		if errors.Is(err, errSymlink) {
+			target, terr := rootSymlink(fd, c, path)
+			if links++; terr == nil && links > 40 {
+				terr = unsafePath(path, "too many symbolic links")
+			}
+			if terr != nil {
+				unix.Close(fd)
+				return -1, terr
+			}
+			if filepath.IsAbs(target) {
+				unix.Close(fd)
+				if fd, err = openRoot(); err != nil {
+					return -1, err
+				}
+				cur = "/"
+			}
+			comps = append(strings.Split(target, "/"), comps...)
+			continue
+		}
+		unix.Close(fd)
+		if err != nil {
+			return -1, err
+		}
+		fd, cur = next, path
+	}
+	return fd, nil
+}
+
+func openRoot() (int, error) {
 	fd, err := openNoIntr(unix.AT_FDCWD, "/", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, &os.PathError{Op: "open", Path: "/", Err: err}
@@ -43,20 +87,27 @@ func openDir(dir string, create bool) (int, error) {
 		unix.Close(fd)
 		return -1, err
 	}
-	cur := "/"
-	for _, c := range strings.Split(abs, "/") {
-		if c == "" {
-			continue
-		}
-		cur = filepath.Join(cur, c)
-		next, err := openSubdir(fd, c, cur, create)
-		unix.Close(fd)
-		if err != nil {
-			return -1, err
-		}
-		fd = next
-	}
 	return fd, nil
+}
+
+var errSymlink = errors.New("symbolic link")
+
+// rootSymlink returns the target of the symbolic link name in parent if
+// root owns the link.
+func rootSymlink(parent int, name, path string) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(parent, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return "", &os.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	if st.Uid != 0 {
+		return "", fmt.Errorf("%w: %w", unsafePath(path, fmt.Sprintf("a symbolic link owned by uid %d, not root", st.Uid)), unix.ELOOP)
+	}
+	buf := make([]byte, 4096)
+	n, err := unix.Readlinkat(parent, name, buf)
+	if err != nil {
+		return "", &os.PathError{Op: "readlink", Path: path, Err: err}
+	}
+	return string(buf[:n]), nil
 }
 
 func openSubdir(parent int, name, path string, create bool) (int, error) {
@@ -72,8 +123,12 @@ func openSubdir(parent int, name, path string, create bool) (int, error) {
 		fd, err = openNoIntr(parent, name, flags, 0)
 	}
 	if err != nil {
-		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
-			return -1, fmt.Errorf("%w: %w", unsafePath(path, "not a directory (a symbolic link or another kind of file)"), err)
+		var st unix.Stat_t
+		if (errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR)) && unix.Fstatat(parent, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				return -1, errSymlink
+			}
+			return -1, fmt.Errorf("%w: %w", unsafePath(path, "not a directory"), err)
 		}
 		return -1, &os.PathError{Op: "open", Path: path, Err: err}
 	}

@@ -31,16 +31,6 @@ func SetGroup(path string, gid int) error {
 	return err
 }
 
-// ObjectStat is what [StatObject] found at a path, without following a
-// symbolic link.
-type ObjectStat struct {
-	Exists  bool
-	Regular bool
-	Size    int64
-	Owner   uint32
-	Known   bool // Owner is meaningful
-}
-
 // StatObject describes the file at path (lstat). A missing file is not
 // an error.
 func StatObject(path string) (ObjectStat, error) {

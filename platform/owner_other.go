@@ -18,15 +18,6 @@ func Euid() (uid uint32, ok bool) { return 0, false }
 // SetGroup is not supported on this system.
 func SetGroup(path string, gid int) error { return ErrNotSupported }
 
-// ObjectStat is what [StatObject] found at a path.
-type ObjectStat struct {
-	Exists  bool
-	Regular bool
-	Size    int64
-	Owner   uint32
-	Known   bool // Owner is meaningful
-}
-
 // StatObject describes the file at path where objects are files (macOS
 // and Windows objects have names, not files: it reports none there).
 func StatObject(path string) (ObjectStat, error) {

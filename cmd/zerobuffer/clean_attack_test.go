@@ -27,7 +27,11 @@ func sharedDirs(t *testing.T) (platform.Dirs, []string) {
 	if os.Geteuid() != 0 {
 		t.Skipf("skipped: files of uid %d need root (running as uid %d)", attackerUID, os.Geteuid())
 	}
-	root := t.TempDir()
+	root, err := os.MkdirTemp("", "zbcli") // t.TempDir's parent is 0700: closed to other users
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
 	os.Chmod(root, 0o755)
 	d := platform.Dirs{Shm: filepath.Join(root, "shm"), Lock: filepath.Join(root, "lock")}
 	for _, p := range []string{d.Shm, d.Lock} {
@@ -159,4 +163,62 @@ true`, d.Lock, pid-1, name)
 	if !b.ReaderAlive || b.Stale {
 		t.Errorf("probe of a live namespaced reader: %+v", b)
 	}
+}
+
+// TestLs_FIFOsNeverHang: FIFOs planted at a lock path and at a segment
+// path make ls, inspect and clean fail or skip, never hang.
+func TestLs_FIFOsNeverHang(t *testing.T) {
+	d, env := sharedDirs(t)
+	for _, p := range []string{filepath.Join(d.Lock, "fifo.lock"), filepath.Join(d.Shm, "fifo2"), filepath.Join(d.Lock, "fifo2.lock")} {
+		if err := syscall.Mkfifo(p, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"ls"}, {"inspect", "fifo"}, {"inspect", "fifo2"}, {"clean", "--stale"}, {"clean", "fifo"}} {
+		r := zbEnv(t, env, "", args...) // fails the test after 60s
+		t.Logf("%v: exit %d, %q %q", args, r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestSend_AllowOwner: send refuses another user's buffer unless that
+// user is named with --allow-owner.
+func TestSend_AllowOwner(t *testing.T) {
+	d, env := sharedDirs(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	binDir := filepath.Join(filepath.Dir(d.Shm), "bin")
+	os.Mkdir(binDir, 0o755)
+	bin := filepath.Join(binDir, "zerobuffer.test")
+	if err := os.Link(exe, bin); err != nil {
+		t.Skipf("skipped: cannot link the test binary where uid %d can run it: %v", attackerUID, err)
+	}
+	name := uniqueName(t)
+	cmd := exec.Command(bin, "recv", "--count", "1", name)
+	cmd.Env = append(append(os.Environ(), helperEnv+"=1"), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL,
+		Credential: &syscall.Credential{Uid: attackerUID, Gid: attackerUID, Groups: []uint32{}}}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-done; removeObjects(t, name, d) })
+	waitFor(t, "the other user's reader", func() bool {
+		b, err := probe(name, d)
+		return err == nil && b.Valid && b.ReaderAlive
+	})
+	if r := zbEnv(t, env, "refused\n", "send", name); r.code == exitOK || !strings.Contains(r.stderr, "untrusted user") {
+		t.Fatalf("send to uid %d's buffer: exit %d, stderr %q", attackerUID, r.code, r.stderr)
+	}
+	if r := zbEnv(t, env, "hello\n", "send", "--allow-owner", fmt.Sprint(attackerUID), name); r.code != exitOK {
+		t.Fatalf("send --allow-owner %d: exit %d, stderr %q", attackerUID, r.code, r.stderr)
+	}
+	if err := <-done; err != nil || out.String() != "hello\n" {
+		t.Errorf("recv as uid %d: %v, stdout %q, stderr %q", attackerUID, err, out.String(), errb.String())
+	}
+	done <- nil
 }

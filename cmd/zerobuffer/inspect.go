@@ -212,6 +212,9 @@ func (in *inspection) text(w io.Writer) error {
 	fmt.Fprintf(tw, "path\t%s (%d bytes)\n", in.Path, b.SegmentBytes)
 	fmt.Fprintf(tw, "reader\t%s, lock %s\n", pidState(b.ReaderPID, b.ReaderAlive), b.ReaderLock)
 	fmt.Fprintf(tw, "writer\t%s\n", pidState(b.WriterPID, b.WriterAlive))
+	if len(b.Owners) > 0 {
+		fmt.Fprintf(tw, "owners\tuid %s\n", strings.Trim(fmt.Sprint(b.Owners), "[]"))
+	}
 	if o := in.OIEB; o != nil {
 		fmt.Fprintf(tw, "used\t%d of %d bytes (%.1f%%)\n", b.UsedBytes, b.PayloadSize, b.Utilisation)
 		fmt.Fprintln(tw, "\nOIEB")
