@@ -48,4 +48,10 @@
 // live in /dev/shm and /tmp/zerobuffer (see package platform for Windows
 // and macOS names); the reader removes them on Close and the next reader
 // of the same name removes what a crashed one left behind.
+//
+// The package builds only for 64-bit little-endian architectures (amd64,
+// arm64, ppc64le, riscv64, loong64, mips64le): the protocol's shared words
+// are little-endian u64 values updated with 64-bit atomics. Elsewhere the
+// build fails with "undefined:
+// zerobuffer_requires_a_64bit_little_endian_architecture".
 package core

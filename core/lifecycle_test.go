@@ -384,7 +384,9 @@ func TestReader_NoPhantomFrameAtClose(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		closed := make(chan struct{})
 		go func() {
+			defer close(closed)
 			for i := 1; i <= frames; i++ {
 				_ = w.WriteFrame(ctx, patternOf(uint64(i), 64))
 			}
@@ -406,6 +408,10 @@ func TestReader_NoPhantomFrameAtClose(t *testing.T) {
 			}
 			f.Release()
 		}
+		// The next round's writer connects after this Close has returned:
+		// the reader sees io.EOF as soon as writer_pid is zeroed, before
+		// Close gives up the writer lock.
+		<-closed
 	}
 }
 

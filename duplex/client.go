@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,9 +90,9 @@ func DialRaw(ctx context.Context, name string, opts ...Option) (*RawClient, erro
 	}
 	// Order matters: the server connects back when it sees our first
 	// request, so the response buffer must exist before we can send one.
-	resp, err := core.NewReader(ResponseName(name), o.respCfg, o.coreOpts...)
+	resp, err := newResponseReader(ctx, name, o)
 	if err != nil {
-		return nil, fmt.Errorf("duplex: create response buffer: %w", err)
+		return nil, err
 	}
 	req, err := dialWriter(ctx, RequestName(name), o.coreOpts)
 	if err == nil {
@@ -107,6 +108,33 @@ func DialRaw(ctx context.Context, name string, opts ...Option) (*RawClient, erro
 		sendMu: make(chan struct{}, 1), recvMu: make(chan struct{}, 1),
 	}
 	return c, nil
+}
+
+// newResponseReader creates NAME_response. An earlier client's response
+// buffer may still exist although no reader owns it: on Windows a section
+// lives while any process holds a handle, and the server's writer holds
+// the buffer of a client that died until the server notices the death
+// (within its peer-check interval) and ends that session. Creating the
+// buffer then fails with fs.ErrExist, which is not core.ErrReaderExists
+// (a live client): retry every dialPoll until the old buffer is gone or
+// ctx ends.
+func newResponseReader(ctx context.Context, name string, o options) (*core.Reader, error) {
+	t := time.NewTicker(dialPoll)
+	defer t.Stop()
+	for {
+		r, err := core.NewReader(ResponseName(name), o.respCfg, o.coreOpts...)
+		if err == nil {
+			return r, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || errors.Is(err, core.ErrReaderExists) {
+			return nil, fmt.Errorf("duplex: create response buffer: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("duplex: create response buffer: %w (the previous client's buffer still exists: %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+	}
 }
 
 func dialWriter(ctx context.Context, name string, opts []core.Option) (*core.Writer, error) {

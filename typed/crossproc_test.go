@@ -30,7 +30,9 @@ var errContent = errors.New("content mismatch")
 // is SIGKILLed after its last message and the receiver must get
 // core.ErrWriterDead.
 func crossProcess(t *testing.T, name, codecName, end string, recvOne recvOneFunc) {
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	// Generous: with the race detector, five other streams in parallel and
+	// a loaded 2-core machine, 100 000 messages took more than 50 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	p := startPeer(t, child{role: "send", codec: codecName, size: "var", end: end, count: crossCount}, name)
 	for i := range crossCount {

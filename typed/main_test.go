@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -70,7 +71,7 @@ type peer struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	lines  *bufio.Scanner
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 }
 
 // startPeer re-executes the test binary as c on buffer name. The child
@@ -83,7 +84,7 @@ func startPeer(tb testing.TB, c child, name string) *peer {
 		envCount+"="+strconv.Itoa(c.count), envSize+"="+c.size, envEnd+"="+c.end)
 	cmd.Env = append(cmd.Env, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0") // a race-enabled child exits at once
 	dieWithParent(cmd)
-	p := &peer{cmd: cmd, stderr: &bytes.Buffer{}}
+	p := &peer{cmd: cmd, stderr: &syncBuffer{}}
 	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -101,6 +102,25 @@ func startPeer(tb testing.TB, c child, name string) *peer {
 		_ = p.cmd.Wait()
 	})
 	return p
+}
+
+// syncBuffer is the child's stderr: written by exec's copying goroutine,
+// read by a test that fails while the child still runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // line waits for the next line the child prints.
