@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -39,6 +40,14 @@ func newLink(r *core.Reader, name string, o options) (*link, error) {
 // listenConfig raises cfg.MetadataSize to fit the codec header of name
 // and a type line of the longest fingerprint.
 func listenConfig(cfg core.BufferConfig, name string, o options) core.BufferConfig {
+	if o.capMsgs > 0 {
+		frame := min(o.capMax, math.MaxInt/4) + 16 // core's frame header
+		ring := math.MaxInt                        // too large for core.NewReader, which says so
+		if o.capMsgs <= math.MaxInt/frame {
+			ring = o.capMsgs * frame
+		}
+		cfg.PayloadSize = max(cfg.PayloadSize, ring, 2*frame)
+	}
 	if !o.noCheck {
 		typeLine := len(codec.TypePrefix) + codec.MaxNameLen + 1
 		cfg.MetadataSize = max(cfg.MetadataSize, 8+codec.MetadataLen(name, typeLine))
