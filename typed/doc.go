@@ -12,7 +12,9 @@
 //	err = tx.Send(ctx, Event{...})                     // blocks while the ring is full
 //	tx.Close()                                         // receiver drains, then io.EOF
 //
-// [Sender] encodes each value into one frame. [Receiver] works with owning
+// [Sender] encodes each value into one frame; [Sender.SendAll] publishes
+// a slice of them at once. [Receiver] decodes the frames already committed
+// in one pass (core.Reader.ReadBatch) and hands them out one at a time. [Receiver] works with owning
 // decoders ([codec.Decoder]: msgpack, codec.RawCopy, the FlatBuffers
 // object decoder) and offers [Receiver.Recv], [Receiver.RecvFunc],
 // [Receiver.All] and a select-able channel [Receiver.C] with
