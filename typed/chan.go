@@ -21,7 +21,6 @@ import (
 func (r *Receiver[T]) C(ctx context.Context) <-chan T {
 	r.chOnce.Do(func() {
 		r.ch = make(chan T, r.o.chanBuffer)
-		r.maybePending.Store(true)
 		r.wg.Add(1)
 		go r.pump(ctx)
 	})
@@ -56,25 +55,18 @@ func (r *Receiver[T]) pump(ctx context.Context) {
 	}
 }
 
-// keep stores a message that C read but could not deliver, for the next
-// receive.
+// keep puts back a message that C read but could not deliver, ahead of
+// any queued ones (it is older), for the next receive.
 func (r *Receiver[T]) keep(v T) {
 	r.mu.Lock()
-	r.pending, r.hasPending = v, true
-	r.mu.Unlock()
-}
-
-// takePending returns the message kept by [Receiver.keep], if any.
-func (r *Receiver[T]) takePending() (v T, ok bool) {
-	if !r.maybePending.Load() {
-		return v, false
+	if r.head > 0 {
+		r.head--
+		r.queue[r.head] = item[T]{v: v}
+	} else {
+		r.queue = append([]item[T]{{v: v}}, r.queue...)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	v, ok = r.pending, r.hasPending
-	var zero T
-	r.pending, r.hasPending = zero, false
-	return v, ok
+	r.queued.Store(int64(len(r.queue) - r.head))
+	r.mu.Unlock()
 }
 
 func (r *Receiver[T]) setErr(err error) {

@@ -12,7 +12,9 @@
 //	err = tx.Send(ctx, Event{...})                     // blocks while the ring is full
 //	tx.Close()                                         // receiver drains, then io.EOF
 //
-// [Sender] encodes each value into one frame. [Receiver] works with owning
+// [Sender] encodes each value into one frame; [Sender.SendAll] publishes
+// a slice of them at once. [Receiver] decodes the frames already committed
+// in one pass (core.Reader.ReadBatch) and hands them out one at a time. [Receiver] works with owning
 // decoders ([codec.Decoder]: msgpack, codec.RawCopy, the FlatBuffers
 // object decoder) and offers [Receiver.Recv], [Receiver.RecvFunc],
 // [Receiver.All] and a select-able channel [Receiver.C] with
@@ -39,6 +41,13 @@
 //     a mismatch is sticky.
 //   - A sender that writes no metadata (a C++, C# or Python writer) counts
 //     as a mismatch unless the receiver uses [WithoutCodecCheck].
+//   - Codecs that implement codec.Fingerprinter (msgpack) also declare the
+//     message type ("zerobuffer-type=..." after the codec line); a receiver
+//     of another type fails with [ErrCodecMismatch] naming both. A sender
+//     that declares the codec but no type is accepted.
+//   - [WithCapacity] sizes the ring in messages; messages are frames of
+//     their encoded size plus a 16-byte header, so the count holds for
+//     messages up to the given size.
 //   - Each message is one frame: a value whose encoding exceeds the ring
 //     (core.Writer.MaxFrameSize) fails with core.ErrFrameTooLarge.
 //   - [Receiver.C] runs one goroutine until the stream ends, its ctx is done

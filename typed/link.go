@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -40,6 +41,14 @@ func newLink(r *core.Reader, name string, o options) (*link, error) {
 // and a type line of the longest fingerprint. Zero sizes take the core's
 // defaults first (core.BufferConfig.WithDefaults).
 func listenConfig(cfg core.BufferConfig, name string, o options) core.BufferConfig {
+	if o.capMsgs > 0 {
+		frame := min(o.capMax, math.MaxInt/4) + 16 // core's frame header
+		ring := math.MaxInt                        // too large for core.NewReader, which says so
+		if o.capMsgs <= math.MaxInt/frame {
+			ring = o.capMsgs * frame
+		}
+		cfg.PayloadSize = max(cfg.PayloadSize, ring, 2*frame)
+	}
 	cfg = cfg.WithDefaults()
 	if !o.noCheck {
 		typeLine := len(codec.TypePrefix) + codec.MaxNameLen + 1

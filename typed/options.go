@@ -11,6 +11,8 @@ type options struct {
 	noCheck      bool
 	coreOpts     []core.Option
 	chanBuffer   int
+	capMsgs      int // WithCapacity: messages
+	capMax       int // WithCapacity: bytes per encoded message
 }
 
 func buildOptions(opts []Option) options {
@@ -48,4 +50,17 @@ func WithCoreOptions(opts ...core.Option) Option {
 // [Receiver.C]. Default 0 (unbuffered). Negative values count as 0.
 func WithChanBuffer(n int) Option {
 	return func(o *options) { o.chanBuffer = max(n, 0) }
+}
+
+// WithCapacity sizes the ring of [Listen] and [ListenView] in messages, as
+// a Go channel is sized: room for n messages of up to maxSize encoded
+// bytes each in flight at once (the sender blocks when n such messages
+// are unreleased), i.e. a payload ring of n*(maxSize+16) bytes (16 is the
+// frame header), and at least 2*(maxSize+16) so that one message of
+// maxSize always fits (a frame wraps at the ring's end). It raises
+// core.BufferConfig.PayloadSize when that is smaller; a larger
+// PayloadSize is kept. Smaller messages fit more. n and maxSize below 1
+// count as 1. Default: the BufferConfig as given.
+func WithCapacity(n, maxSize int) Option {
+	return func(o *options) { o.capMsgs, o.capMax = max(n, 1), max(maxSize, 1) }
 }

@@ -31,9 +31,11 @@ type Receiver[T any] struct {
 	err    error // why C's channel closed
 	closed sync.Once
 
-	maybePending atomic.Bool // C has started: a pending message may exist
-	pending      T           // under mu: read by C, not delivered
-	hasPending   bool        // under mu
+	queued atomic.Int64 // messages in queue[head:], read without mu
+	queue  []item[T]    // under mu: decoded, not yet delivered, oldest first from head
+	head   int          // under mu
+	fillMu sync.Mutex   // one batch read at a time, so that queue stays in order
+	batch  []item[T]    // under fillMu: scratch of recvBatch
 }
 
 // NewReceiver wraps r. Unless [WithoutCodecCheck] is given, the first
@@ -100,8 +102,11 @@ func (r *Receiver[T]) Recv(ctx context.Context) (T, error) {
 // recv is Recv that also tells whether err ends the stream (a core error
 // or a codec mismatch) or only concerns this message (a decode error).
 func (r *Receiver[T]) recv(ctx context.Context) (v T, fatal bool, err error) {
-	if v, ok := r.takePending(); ok {
-		return v, false, nil
+	if it, ok := r.takeQueued(); ok {
+		return it.v, false, it.err
+	}
+	if r.l.ready() {
+		return r.recvBatch(ctx)
 	}
 	f, err := r.l.next(ctx)
 	if err != nil {

@@ -50,3 +50,54 @@ func FuzzVerifyRoot(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBulkValues: on a verified view the bulk accessors agree with the
+// generated per-element ones and stay inside the buffer; after the
+// buffer is changed behind the view (a hostile writer rewriting a frame it
+// published, here at offset at with value x), they still never panic and
+// never reach outside it.
+func FuzzBulkValues(f *testing.F) {
+	f.Add(encode(f, sample()), uint16(40), uint32(1<<30))
+	f.Add(encode(f, &sensor.ReadingT{Values: []float64{1, 2, 3}}), uint16(0), uint32(0))
+	f.Fuzz(func(t *testing.T, buf []byte, at uint16, x uint32) {
+		v, err := sensor.View(buf)
+		if err != nil {
+			return
+		}
+		got := v.AppendValues(nil)
+		if len(got) != v.ValuesLength() {
+			t.Fatalf("AppendValues gave %d values, ValuesLength %d", len(got), v.ValuesLength())
+		}
+		for j, g := range got {
+			if w := v.Values(j); g != w && !(g != g && w != w) { // NaN == NaN here
+				t.Fatalf("value %d: bulk %v, generated %v", j, g, w)
+			}
+		}
+		if b := v.ValuesBytes(); len(b) != 8*len(got) || (len(b) > 0 && !within(b, buf)) {
+			t.Fatalf("ValuesBytes: %d bytes, not inside the buffer", len(b))
+		}
+		if i := int(at); i+4 <= len(buf) {
+			buf[i], buf[i+1], buf[i+2], buf[i+3] = byte(x), byte(x>>8), byte(x>>16), byte(x>>24)
+		}
+		if b := v.ValuesBytes(); len(b) > 0 && !within(b, buf) {
+			t.Fatal("ValuesBytes outside the buffer after a rewrite")
+		}
+		_ = v.AppendValues(nil)
+	})
+}
+
+// within reports whether sub lies inside buf.
+func within(sub, buf []byte) bool {
+	i := indexOf(sub, buf)
+	return i >= 0 && i+len(sub) <= len(buf)
+}
+
+// indexOf returns the offset of sub's first byte in buf, or -1.
+func indexOf(sub, buf []byte) int {
+	for i := range buf {
+		if &buf[i] == &sub[0] {
+			return i
+		}
+	}
+	return -1
+}

@@ -9,30 +9,68 @@ import (
 
 var errUnknownField = errors.New("unknown field")
 
+// fieldSet is the set of map keys of T's encoded fields. Structs have few
+// fields: a linear scan over them costs less than hashing the key.
+type fieldSet []string
+
+func (f fieldSet) has(key []byte) bool {
+	for _, k := range f {
+		if k == string(key) {
+			return true
+		}
+	}
+	return false
+}
+
 // knownFields returns the map keys of T's encoded fields, for refusing
 // unknown fields in front of a generated decoder (which skips them), or
 // nil when T is not a plain struct: then no key check is made.
-func knownFields(t reflect.Type) map[string]struct{} {
+func knownFields(t reflect.Type) fieldSet {
 	if t.Kind() != reflect.Struct || t == timeType {
 		return nil
 	}
-	m := make(map[string]struct{}, t.NumField())
+	m := make(fieldSet, 0, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Anonymous {
 			return nil // embedded fields: layouts differ between libraries
 		}
 		if key, ok := fieldKey(f); ok {
-			m[key] = struct{}{}
+			m = append(m, key)
 		}
 	}
 	return m
 }
 
-// checkKeys refuses a top-level map in b (already walked by check) with a
-// key that is not in fields. Other top-level values are left to the
-// decoder.
-func checkKeys(b []byte, fields map[string]struct{}) error {
+// flat reports whether t is a struct of scalars, strings and byte slices
+// only. Generated code for such a type checks every length it reads
+// against the bytes left and sizes nothing from a declared count, so the
+// walk of check (which bounds the allocations of containers) is not
+// needed in front of it.
+func flat(t reflect.Type) bool {
+	if t.Kind() != reflect.Struct || t == timeType {
+		return false
+	}
+	for i := range t.NumField() {
+		switch ft := t.Field(i).Type; ft.Kind() {
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float32, reflect.Float64, reflect.String:
+		case reflect.Slice:
+			if ft.Elem().Kind() != reflect.Uint8 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkKeys refuses a top-level map in b with a key that is not in
+// fields. Other top-level values are left to the decoder. It stays inside
+// b whatever b holds.
+func checkKeys(b []byte, fields fieldSet) error {
 	n, i, ok := mapHeader(b)
 	if !ok {
 		return nil
@@ -42,7 +80,7 @@ func checkKeys(b []byte, fields map[string]struct{}) error {
 		if !ok {
 			return fmt.Errorf("%w: map key at %d is not a string", errUnknownField, i)
 		}
-		if _, known := fields[string(key)]; !known {
+		if !fields.has(key) {
 			return fmt.Errorf("%w %q", errUnknownField, key)
 		}
 		if i = skip(b, next); i < 0 {

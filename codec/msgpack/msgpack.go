@@ -45,11 +45,12 @@ type Codec[T any] struct {
 	cfg     config
 	fastEnc bool
 	fastDec bool
-	sizer   bool                // fastEnc and *T has Msgsize
-	fp      string              // type fingerprint
-	fields  map[string]struct{} // keys of T's fields for the strict generated decoder; nil: no check
-	encPool sync.Pool           // *encState[T]
-	decPool sync.Pool           // *decState[T]
+	sizer   bool      // fastEnc and *T has Msgsize
+	fp      string    // type fingerprint
+	fields  fieldSet  // keys of T's fields for the strict generated decoder; nil: no check
+	flat    bool      // fastDec of a flat struct: no check walk needed
+	encPool sync.Pool // *encState[T]
+	decPool sync.Pool // *decState[T]
 }
 
 // Option configures a [Codec].
@@ -111,6 +112,7 @@ func New[T any](opts ...Option) *Codec[T] {
 	if !c.cfg.allowUnknown {
 		c.fields = knownFields(reflect.TypeFor[T]())
 	}
+	c.flat = c.fastDec && flat(reflect.TypeFor[T]())
 	c.encPool.New = func() any { return c.newEncState() }
 	c.decPool.New = func() any { return c.newDecState() }
 	return c
@@ -282,10 +284,13 @@ func (c *Codec[T]) newDecState() *decState[T] {
 // The frame is read once: Decode first copies it into private (pooled)
 // memory and checks and decodes only that copy, because a frame in shared
 // memory can change under the reader while a hostile writer keeps writing
-// to it (docs/PROTOCOL.md section 17). The copy is then walked once to
-// refuse declared lengths and counts that exceed the frame, and nesting
-// deeper than [MaxDepth], so a hostile frame cannot make Decode allocate
-// far more than its own size or overflow the stack. For the same reason
+// to it (a frame points straight into the ring, docs/PROTOCOL.md section
+// 5.3). The copy is then walked once to refuse declared lengths and counts
+// that exceed the frame, and nesting deeper than [MaxDepth], so a hostile
+// frame cannot make Decode allocate far more than its own size or overflow
+// the stack. (Generated decoders of structs of scalars, strings and byte
+// slices skip that walk: their code checks every length against the bytes
+// left and sizes nothing from a count.) For the same reason
 // the reflection decoder may not decode an extension body as MessagePack
 // (the library does that for extension values where a Go map is expected,
 // and for types registered with a CustomDecoder); such frames fail with
@@ -301,8 +306,10 @@ func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 	}()
 	s.buf = append(s.buf[:0], frame...)
 	b := s.buf
-	if s.stack, s.exts, err = check(b, s.stack, s.exts); err != nil {
-		return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
+	if !c.flat {
+		if s.stack, s.exts, err = check(b, s.stack, s.exts); err != nil {
+			return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
+		}
 	}
 	var rest int
 	if c.fastDec {

@@ -111,7 +111,7 @@ func (ObjectDecoder) Decode(frame []byte) (r *ReadingT, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.UnPack(), nil
+	return unpack(&v), nil
 }
 
 var _ codec.Decoder[*ReadingT] = ObjectDecoder{}

@@ -1,0 +1,81 @@
+package typed_test
+
+import (
+	"testing"
+
+	"github.com/zerobuffer/zerobuffer-go/codec"
+	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
+	"github.com/zerobuffer/zerobuffer-go/core"
+	"github.com/zerobuffer/zerobuffer-go/internal/typedmsg"
+	"github.com/zerobuffer/zerobuffer-go/typed"
+)
+
+// TestAllocs: sending allocates nothing (generated, reflection and raw),
+// receiving a msgpack struct with one string field allocates the string
+// only, and a raw view receive nothing; with the receive batch path in
+// play (several messages committed before each receive).
+func TestAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	ctx := testCtx(t)
+	tick := typedmsg.MakeTick(1)
+	measure := func(name string, send func(), recv func()) {
+		t.Helper()
+		for range 8 { // warm up pools, and leave frames committed
+			send()
+		}
+		s := testing.AllocsPerRun(2000, send)
+		r := testing.AllocsPerRun(2000, recv)
+		t.Logf("%s: send %v, recv %v allocs/message", name, s, r)
+		want := 1.0
+		if name == "raw-view" {
+			want = 0
+		}
+		if s != 0 || r > want {
+			t.Errorf("%s: send %v allocs (want 0), recv %v (want <= %v)", name, s, r, want)
+		}
+	}
+
+	name := bufferName(t)
+	rx, err := typed.Listen(name, core.BufferConfig{PayloadSize: 1 << 20}, msgpack.New[typedmsg.Tick]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	tx, err := typed.Dial(ctx, name, msgpack.New[typedmsg.Tick]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	measure("msgpack-generated", func() { _ = tx.Send(ctx, tick) }, func() { _, _ = rx.Recv(ctx) })
+
+	name = bufferName(t)
+	rx2, err := typed.Listen(name, core.BufferConfig{PayloadSize: 1 << 20}, msgpack.New[typedmsg.TickReflect]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx2.Close()
+	tx2, err := typed.Dial(ctx, name, msgpack.New[typedmsg.TickReflect]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx2.Close()
+	measure("msgpack-reflection", func() { _ = tx2.Send(ctx, typedmsg.TickReflect(tick)) }, func() { _, _ = rx2.Recv(ctx) })
+
+	name = bufferName(t)
+	rx3, err := typed.ListenView(name, core.BufferConfig{PayloadSize: 1 << 20}, codec.Raw{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx3.Close()
+	tx3, err := typed.Dial(ctx, name, codec.Raw{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx3.Close()
+	msg := make([]byte, 64)
+	var sink byte
+	fn := func(p []byte) error { sink += p[0]; return nil }
+	measure("raw-view", func() { _ = tx3.Send(ctx, msg) }, func() { _ = rx3.RecvFunc(ctx, fn) })
+}
