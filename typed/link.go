@@ -37,9 +37,10 @@ func newLink(r *core.Reader, name string, o options) (*link, error) {
 	return &link{r: r, codec: name, noCheck: o.noCheck}, nil
 }
 
-// listenConfig raises cfg.MetadataSize to fit the codec header of name
-// and a type line of the longest fingerprint. Zero sizes take the core's
-// defaults first (core.BufferConfig.WithDefaults).
+// listenConfig sizes the ring for WithCapacity, then takes the core's
+// defaults for what is still zero (core.BufferConfig.WithDefaults), and
+// raises cfg.MetadataSize to fit the codec header of name and a type line
+// of the longest fingerprint.
 func listenConfig(cfg core.BufferConfig, name string, o options) core.BufferConfig {
 	if o.capMsgs > 0 {
 		frame := min(o.capMax, math.MaxInt/4) + 16 // core's frame header
