@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/zerobuffer/zerobuffer-go/bench"
 	"github.com/zerobuffer/zerobuffer-go/core"
 	"github.com/zerobuffer/zerobuffer-go/natsx"
 )
@@ -85,4 +86,25 @@ prints its URL. Stops on SIGINT/SIGTERM.`)
 		return nil // stopped by a signal
 	}
 	return err
+}
+
+// runNATSBench prints the NATS rows of `zerobuffer bench --transports
+// nats`: sizes below 512 KiB (the server's max_payload is 1 MiB).
+func runNATSBench(e *env, sizes []int, d time.Duration) error {
+	var use []int
+	for _, s := range sizes {
+		if s < 512<<10 {
+			use = append(use, s)
+		}
+	}
+	if len(use) == 0 {
+		use = []int{64, 1 << 10}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := bench.RunNATS(ctx, bench.NATSConfig{Sizes: use, Duration: d})
+	if err != nil {
+		return err
+	}
+	return rep.Markdown(e.stdout)
 }
