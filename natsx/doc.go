@@ -27,7 +27,8 @@
 //	                     survives (file storage; WithReplicas(3) for a server failure)
 //	natsx.Core           at most once, in order per sender; no back-pressure: a slow receiver
 //	                     loses messages and is told so (ErrDropped); nothing is kept for a
-//	                     receiver that is not subscribed
+//	                     receiver that is not subscribed; the end-of-stream message of
+//	                     Close can be lost like any other
 //
 // How JetStream mode keeps it: a channel is a stream with work-queue
 // retention and "discard new" at the bound, so an unacknowledged message

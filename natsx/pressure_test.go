@@ -3,6 +3,7 @@ package natsx_test
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -68,4 +69,60 @@ func TestBackPressure(t *testing.T) {
 	if n != 50 {
 		t.Fatalf("received %d of 50", n)
 	}
+}
+
+// TestCoreDropped: a core-mode receiver that falls behind its bound of
+// pending messages loses messages (core NATS has no back-pressure) and is
+// told so once with ErrDropped; what it receives stays in order.
+func TestCoreDropped(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	nc := connect(t, server(t).URL())
+	subj := subject(t)
+	c := msgpack.New[event]()
+	rx, err := natsx.Listen(ctx, nc, subj, c, natsx.WithMode(natsx.Core), natsx.WithMaxPending(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	tx, err := natsx.Dial(ctx, connect(t, server(t).URL()), subj, c, natsx.WithMode(natsx.Core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if err := tx.Send(ctx, event{Seq: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // let the client library queue (and drop)
+	// The end-of-stream message may be among the lost ones: receive
+	// until nothing comes for a second.
+	got, drops, last := 0, 0, -1
+	for {
+		rctx, rcancel := context.WithTimeout(ctx, time.Second)
+		v, err := rx.Recv(rctx)
+		rcancel()
+		if errors.Is(err, natsx.ErrDropped) {
+			drops++
+			continue
+		}
+		if err == io.EOF || errors.Is(err, context.DeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d: %v", got, err)
+		}
+		if v.Seq <= last {
+			t.Fatalf("message %d after %d", v.Seq, last)
+		}
+		last = v.Seq
+		got++
+	}
+	if drops == 0 || got >= 200 || got == 0 {
+		t.Fatalf("received %d of 200 with %d drop reports; want some lost and reported", got, drops)
+	}
+	t.Logf("received %d of 200, %d drop report(s)", got, drops)
 }
