@@ -27,7 +27,8 @@
 //	                     survives (file storage; WithReplicas(3) for a server failure)
 //	natsx.Core           at most once, in order per sender; no back-pressure: a slow receiver
 //	                     loses messages and is told so (ErrDropped); nothing is kept for a
-//	                     receiver that is not subscribed
+//	                     receiver that is not subscribed; the end-of-stream message of
+//	                     Close can be lost like any other
 //
 // How JetStream mode keeps it: a channel is a stream with work-queue
 // retention and "discard new" at the bound, so an unacknowledged message
@@ -45,7 +46,7 @@
 // stream's metadata (write-once, like a buffer's), and the receiver checks
 // it on the first message, failing with typed.ErrCodecMismatch (sticky).
 // Core mode has no place to store it; each message carries the codec name
-// in a header. Decoding is the codec's, so a malformed or oversized message
+// in its reply subject (no header, so no cost beyond a plain publish). Decoding is the codec's, so a malformed or oversized message
 // gets the errors it gets from shared memory (codec.ErrInvalid, and
 // core.ErrFrameTooLarge for a message above the server's max_payload).
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -36,8 +37,10 @@ type Receiver[T any] struct {
 	held jetstream.Msg
 
 	// Core mode.
-	sub   *nats.Subscription
-	count uint64
+	sub     *nats.Subscription
+	ch2     chan *nats.Msg
+	count   uint64
+	dropped int
 
 	mu       sync.Mutex // serialises receives; guards the fields below
 	queue    []inMsg    // messages in stream order, ready to hand out
@@ -69,10 +72,11 @@ var _ typed.Consumer[int] = (*Receiver[int])(nil)
 // inMsg is one received NATS message. ack is nil for messages that need
 // no acknowledgement (core mode, or fetched by sequence to fill a gap).
 type inMsg struct {
-	data []byte
-	hdr  nats.Header
-	seq  uint64
-	ack  func()
+	data  []byte
+	hdr   nats.Header
+	reply string
+	seq   uint64
+	ack   func()
 }
 
 // Listen returns a Receiver for the channel subject on nc. In [JetStream]
@@ -96,12 +100,11 @@ func Listen[T any](ctx context.Context, nc *nats.Conn, subject string, dec codec
 	o := buildOptions(opts)
 	r := &Receiver[T]{dec: dec, subject: subject, mode: o.mode, noCheck: o.noCheck, done: make(chan struct{})}
 	if o.mode == Core {
-		sub, err := nc.SubscribeSync(subject)
+		// The client library delivers straight into ch from its read
+		// loop; a full ch drops the message and counts it (Dropped).
+		r.ch2 = make(chan *nats.Msg, o.maxPending)
+		sub, err := nc.ChanSubscribe(subject, r.ch2)
 		if err != nil {
-			return nil, fmt.Errorf("natsx: subscribe: %w", err)
-		}
-		if err := sub.SetPendingLimits(o.maxPending, -1); err != nil {
-			sub.Unsubscribe()
 			return nil, fmt.Errorf("natsx: subscribe: %w", err)
 		}
 		r.sub = sub
@@ -317,14 +320,15 @@ func (r *Receiver[T]) pushFront(m inMsg) {
 
 // check compares the sender's codec with the decoder's, once: the stream
 // metadata in JetStream mode (the sender declares it before its first
-// message), the message's header in core mode. A mismatch is sticky.
+// message), the message's reply subject in core mode. A mismatch is sticky.
 func (r *Receiver[T]) check(ctx context.Context, m inMsg) error {
 	if r.noCheck || r.checked {
 		return nil
 	}
 	var err error
 	if r.mode == Core {
-		if got := m.hdr.Get(hdrCodec); got != r.dec.Name() {
+		got, _ := strings.CutPrefix(m.reply, replyCodec)
+		if got != r.dec.Name() {
 			err = &codec.MismatchError{Want: r.dec.Name(), Got: got}
 		}
 	} else {
@@ -355,21 +359,27 @@ func (r *Receiver[T]) nextMsg(ctx context.Context) (inMsg, error) {
 		return m, nil
 	}
 	if r.mode == Core {
-		m, err := r.sub.NextMsgWithContext(ctx)
-		switch {
-		case err == nil:
-			r.count++
-			return inMsg{data: m.Data, hdr: m.Header, seq: r.count}, nil
-		case errors.Is(err, nats.ErrSlowConsumer):
-			d, _ := r.sub.Dropped()
-			return inMsg{}, fmt.Errorf("natsx: %d messages dropped in all: %w: %w", d, ErrDropped, err)
-		case ctx.Err() != nil:
-			return inMsg{}, ctx.Err()
-		case r.closed.Load(), errors.Is(err, nats.ErrBadSubscription), errors.Is(err, nats.ErrConnectionClosed):
-			return inMsg{}, fmt.Errorf("natsx: %w: %w", core.ErrClosed, err)
+		var m *nats.Msg
+		select {
+		case m = <-r.ch2:
 		default:
-			return inMsg{}, fmt.Errorf("natsx: receive: %w", err)
+			select {
+			case m = <-r.ch2:
+			case <-ctx.Done():
+				return inMsg{}, ctx.Err()
+			case <-r.done:
+				return inMsg{}, core.ErrClosed
+			}
 		}
+		if d, err := r.sub.Dropped(); err == nil && d > r.dropped {
+			// Report the loss before the message after the gap.
+			r.dropped = d
+			r.queue = append(r.queue, inMsg{data: m.Data, hdr: m.Header, reply: m.Reply, seq: r.count + 1})
+			r.count++
+			return inMsg{}, fmt.Errorf("natsx: %d messages dropped in all: %w: %w", d, ErrDropped, nats.ErrSlowConsumer)
+		}
+		r.count++
+		return inMsg{data: m.Data, hdr: m.Header, reply: m.Reply, seq: r.count}, nil
 	}
 	return r.nextJS(ctx)
 }

@@ -43,9 +43,11 @@ type Server[Req, Resp any] struct {
 
 	mu      sync.Mutex
 	serving bool
+	stopped bool
 	stop    chan struct{}
 	exited  chan struct{} // closed when Serve returns
-	once    sync.Once
+	in      chan *nats.Msg
+	sub     *nats.Subscription
 	// ErrorLog, if set before Serve, receives handler errors and panics.
 	ErrorLog func(error)
 }
@@ -64,8 +66,21 @@ func NewServer[Req, Resp any](nc *nats.Conn, subject string, dec codec.Decoder[R
 			return nil, err
 		}
 	}
-	return &Server[Req, Resp]{nc: nc, subject: subject, dec: dec, enc: enc, h: h, o: buildOptions(opts),
-		respHdr: enc.Name(), stop: make(chan struct{}), exited: make(chan struct{})}, nil
+	s := &Server[Req, Resp]{nc: nc, subject: subject, dec: dec, enc: enc, h: h, o: buildOptions(opts),
+		respHdr: enc.Name(), stop: make(chan struct{}), exited: make(chan struct{})}
+	// Subscribe now, as duplex.NewServer creates its buffer now: a client
+	// may call before Serve runs; its request waits in s.in.
+	s.in = make(chan *nats.Msg, 1024)
+	sub, err := nc.ChanQueueSubscribe(subject, s.o.queue, s.in)
+	if err != nil {
+		return nil, fmt.Errorf("natsx: serve %s: %w", subject, err)
+	}
+	if err := nc.Flush(); err != nil {
+		sub.Unsubscribe()
+		return nil, fmt.Errorf("natsx: serve %s: %w", subject, err)
+	}
+	s.sub = sub
+	return s, nil
 }
 
 // Serve answers requests until ctx ends (it returns the ctx error) or
@@ -77,28 +92,36 @@ func (s *Server[Req, Resp]) Serve(ctx context.Context) error {
 		s.mu.Unlock()
 		return duplex.ErrServing
 	}
+	if s.stopped {
+		s.mu.Unlock()
+		return duplex.ErrServerClosed
+	}
 	s.serving = true
 	s.mu.Unlock()
 	defer close(s.exited)
-	select {
-	case <-s.stop:
-		return duplex.ErrServerClosed
-	default:
-	}
-	in := make(chan *nats.Msg, s.o.workers*4)
-	sub, err := s.nc.ChanQueueSubscribe(s.subject, s.o.queue, in)
-	if err != nil {
-		return fmt.Errorf("natsx: serve %s: %w", s.subject, err)
-	}
+	in := s.in
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	for range s.o.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range in {
-				s.handle(hctx, m)
+			for {
+				select {
+				case m := <-in:
+					s.handle(hctx, m)
+				case <-quit:
+					for { // answer what is queued, then stop
+						select {
+						case m := <-in:
+							s.handle(hctx, m)
+						default:
+							return
+						}
+					}
+				}
 			}
 		}()
 	}
@@ -109,9 +132,13 @@ func (s *Server[Req, Resp]) Serve(ctx context.Context) error {
 	case <-s.stop:
 		ret = duplex.ErrServerClosed
 	}
-	// Drain: no new requests; the ones queued are answered.
-	sub.Unsubscribe()
-	close(in)
+	// Drain: no new requests; the ones queued are answered. in is never
+	// closed: the client library owns the sending side.
+	s.sub.Unsubscribe()
+	s.mu.Lock()
+	s.stopped = true // the subscription is gone: Serve cannot run again
+	s.mu.Unlock()
+	close(quit)
 	wg.Wait()
 	return ret
 }
@@ -190,11 +217,7 @@ func (s *Server[Req, Resp]) log(err error) {
 // Shutdown stops taking requests and waits, until ctx ends, for a running
 // Serve to answer the ones it took and return.
 func (s *Server[Req, Resp]) Shutdown(ctx context.Context) error {
-	s.once.Do(func() { close(s.stop) })
-	s.mu.Lock()
-	serving := s.serving
-	s.mu.Unlock()
-	if !serving {
+	if !s.stopNow() {
 		return nil
 	}
 	select {
@@ -208,8 +231,25 @@ func (s *Server[Req, Resp]) Shutdown(ctx context.Context) error {
 // Close stops the server; Serve returns duplex.ErrServerClosed after
 // answering the requests it already took. Close is idempotent.
 func (s *Server[Req, Resp]) Close() error {
-	s.once.Do(func() { close(s.stop) })
+	s.stopNow()
 	return nil
+}
+
+// stopNow signals Serve to stop and reports whether Serve runs (or ran);
+// without a Serve it unsubscribes itself.
+func (s *Server[Req, Resp]) stopNow() (serving bool) {
+	s.mu.Lock()
+	first := !s.stopped
+	s.stopped = true
+	serving = s.serving
+	s.mu.Unlock()
+	if first {
+		close(s.stop)
+		if !serving {
+			s.sub.Unsubscribe()
+		}
+	}
+	return serving
 }
 
 // Client calls a typed [Server] over NATS request-reply, like

@@ -29,8 +29,8 @@ type Sender[T any] struct {
 	enc     codec.Encoder[T]
 	subject string
 	mode    Mode
-	pub     *publisher  // JetStream mode
-	hdr     nats.Header // core mode: the codec header, read-only
+	pub     *publisher // JetStream mode
+	reply   string     // core mode: replyCodec + codec name
 	bufs    sync.Pool
 	closed  atomic.Bool
 	once    sync.Once
@@ -44,7 +44,7 @@ var _ typed.Producer[int] = (*Sender[int])(nil)
 // declares enc's codec in the stream metadata (write-once, as in a shared
 // buffer): if the stream already declares another codec, Dial fails with
 // an error matching typed.ErrCodecMismatch. In [Core] mode every message
-// carries the codec name in a header.
+// carries the codec name (in its reply subject, which costs no header).
 func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.Encoder[T], opts ...Option) (*Sender[T], error) {
 	if nc == nil || enc == nil {
 		return nil, errors.New("zerobuffer: natsx: nil connection or encoder")
@@ -63,7 +63,7 @@ func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.E
 	s := &Sender[T]{nc: nc, enc: enc, subject: subject, mode: o.mode}
 	if o.mode == Core {
 		if !o.noCheck {
-			s.hdr = nats.Header{hdrCodec: []string{enc.Name()}}
+			s.reply = replyCodec + enc.Name()
 		}
 		return s, nil
 	}
@@ -114,7 +114,7 @@ func (s *Sender[T]) Send(ctx context.Context, v T) error {
 	if !bw.committed {
 		return fmt.Errorf("%w: encoder %q did not commit a frame", codec.ErrEncode, s.enc.Name())
 	}
-	return s.publish(ctx, &nats.Msg{Subject: s.subject, Header: s.hdr, Data: bw.buf})
+	return s.publish(ctx, &nats.Msg{Subject: s.subject, Reply: s.reply, Data: bw.buf})
 }
 
 func (s *Sender[T]) publish(ctx context.Context, m *nats.Msg) error {
@@ -122,7 +122,13 @@ func (s *Sender[T]) publish(ctx context.Context, m *nats.Msg) error {
 		if mp := s.nc.MaxPayload(); mp > 0 && int64(len(m.Data)+headerLen(m.Header)) > mp {
 			return fmt.Errorf("natsx: %d-byte message, server max_payload %d: %w", len(m.Data), mp, core.ErrFrameTooLarge)
 		}
-		if err := s.nc.PublishMsg(m); err != nil {
+		var err error
+		if m.Header == nil {
+			err = s.nc.PublishRequest(m.Subject, m.Reply, m.Data)
+		} else {
+			err = s.nc.PublishMsg(m)
+		}
+		if err != nil {
 			return fmt.Errorf("natsx: send: %w", err)
 		}
 		return nil
@@ -140,10 +146,7 @@ func (s *Sender[T]) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
 		h := nats.Header{hdrEOS: []string{"1"}}
-		for k, v := range s.hdr {
-			h[k] = v
-		}
-		s.err = s.publish(ctx, &nats.Msg{Subject: s.subject, Header: h})
+		s.err = s.publish(ctx, &nats.Msg{Subject: s.subject, Reply: s.reply, Header: h})
 		if s.err == nil && s.mode == Core {
 			s.err = s.nc.FlushWithContext(ctx)
 		}

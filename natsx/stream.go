@@ -20,9 +20,14 @@ import (
 
 // Header names of this package's messages.
 const (
-	// hdrCodec carries the codec header line in core mode, where no
-	// stream holds the metadata.
+	// hdrCodec carries the codec name of a request or response.
 	hdrCodec = "Zb-Codec"
+	// replyCodec prefixes the codec name that a core-mode message carries
+	// in its reply subject: core NATS has no stream to hold the metadata,
+	// and the reply field costs no header encoding or parsing, so a
+	// message costs what a plain publish of its bytes costs. Nobody
+	// replies to channel messages.
+	replyCodec = "_ZB_CODEC."
 	// hdrEOS marks the end-of-stream message a sender's Close publishes.
 	hdrEOS = "Zb-Eos"
 	// hdrBatch marks a message holding several frames, each a u32

@@ -48,6 +48,12 @@ The default run takes about a minute on a 2-core machine.`)
 		return err
 	}
 	cfg.Transports = splitList(*transports)
+	var withNATS bool
+	if cfg.Transports, withNATS = bench.SplitNATS(cfg.Transports); withNATS {
+		if err := runNATSBench(e, cfg.Sizes, cfg.Duration); err != nil || len(cfg.Transports) == 0 {
+			return err
+		}
+	}
 	if *plotFile != "" && !cfg.Latency {
 		return usagef("--plot draws the latency cases: drop --no-latency")
 	}

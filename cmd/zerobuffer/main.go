@@ -66,6 +66,7 @@ type command struct {
 
 var commands = map[string]command{
 	"bench":   {"compare zerobuffer with Go channels, pipes and sockets", runBench},
+	"bridge":  {"forward a buffer to a NATS subject, or back", runBridge},
 	"ls":      {"list every buffer on this machine", runLs},
 	"inspect": {"decode one buffer without changing it", runInspect},
 	"clean":   {"remove buffers whose reader is gone", runClean},
