@@ -111,6 +111,14 @@ func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
 // only the positions are stored; the next release's free_bytes add
 // orders them, as in flushLocked.
 func (r *Reader) handOutLocked(f *Frame) {
+	if f != nil && r.trusted && r.count+2 <= r.written {
+		return // more frames pending: not at rest (inlined fast path)
+	}
+	r.handOutSlowLocked(f)
+}
+
+// handOutSlowLocked is handOutLocked when the frame may be the last one.
+func (r *Reader) handOutSlowLocked(f *Frame) {
 	switch {
 	case f == nil:
 		r.flushLocked() // the stream ended: at rest

@@ -268,10 +268,17 @@ func (r *Reader) Close() error {
 // once the objects are gone. The caller must hold neither r.mu nor r.live.
 func (r *Reader) afterClose(err error) error {
 	if err != nil && r.closing.Load() {
-		r.closeMu.Lock()
-		r.closeMu.Unlock() // nothing to guard: this waits for Close to finish
+		r.waitClosed()
 	}
 	return err
+}
+
+// waitClosed waits for a Close in progress to finish. It is apart from
+// afterClose so that afterClose stays small enough to inline into the
+// per-frame calls.
+func (r *Reader) waitClosed() {
+	r.closeMu.Lock()
+	r.closeMu.Unlock() // nothing to guard: this waits for Close to finish
 }
 
 // Metadata returns the metadata the writer published, without the 8-byte

@@ -362,10 +362,17 @@ func (w *Writer) markReaderGone() {
 // once the cleanup is done. The caller must not hold w.mu.
 func (w *Writer) afterClose(err error) error {
 	if err != nil && w.closing.Load() {
-		w.closeMu.Lock()
-		w.closeMu.Unlock() // nothing to guard: this waits for Close to finish
+		w.waitClosed()
 	}
 	return err
+}
+
+// waitClosed waits for a Close in progress to finish. It is apart from
+// afterClose so that afterClose stays small enough to inline into the
+// per-frame calls.
+func (w *Writer) waitClosed() {
+	w.closeMu.Lock()
+	w.closeMu.Unlock() // nothing to guard: this waits for Close to finish
 }
 
 // Name returns the buffer name.
