@@ -30,8 +30,15 @@ func checkLatency(t *testing.T, what string, d time.Duration) {
 // TestCrash_WriterKilled: a SIGKILLed writer is reported as ErrWriterDead
 // to a blocked reader, after the frames it committed.
 func TestCrash_WriterKilled(t *testing.T) {
+	writerKilledWhileReaderBlocked(t, "writer death")
+}
+
+// writerKilledWhileReaderBlocked blocks a reader made with opts in
+// ReadFrame, SIGKILLs its writer and checks how soon the reader learns of
+// it.
+func writerKilledWhileReaderBlocked(t *testing.T, what string, opts ...Option) {
 	name := testName(t)
-	r := mustReader(t, name, 0, 4096)
+	r := mustReader(t, name, 0, 4096, opts...)
 	p := testproc.Start(t, "idle-writer", name)
 	p.Expect("wrote", 10*time.Second)
 	ctx := ctxT(t, 10*time.Second)
@@ -51,7 +58,7 @@ func TestCrash_WriterKilled(t *testing.T) {
 	if err := <-done; !errors.Is(err, ErrWriterDead) {
 		t.Fatalf("ReadFrame after writer death: %v", err)
 	}
-	checkLatency(t, "writer death", time.Since(killed))
+	checkLatency(t, what, time.Since(killed))
 	if r.WriterConnected() {
 		t.Error("WriterConnected true after death")
 	}

@@ -8,8 +8,6 @@ import (
 	"io"
 	"testing"
 	"time"
-
-	"github.com/zerobuffer/zerobuffer-go/internal/testproc"
 )
 
 var busySpin = WithIdleStrategy(IdleBusySpin)
@@ -32,25 +30,7 @@ func TestIdleStrategy_ParseAndValidate(t *testing.T) {
 // TestIdleBusySpin_WriterKilled: a reader that busy-spins still probes its
 // writer and reports a SIGKILLed one as ErrWriterDead.
 func TestIdleBusySpin_WriterKilled(t *testing.T) {
-	name := testName(t)
-	r := mustReader(t, name, 0, 4096, busySpin)
-	p := testproc.Start(t, "idle-writer", name)
-	p.Expect("wrote", 10*time.Second)
-	ctx := ctxT(t, 10*time.Second)
-	f, err := r.ReadFrame(ctx)
-	if err != nil || string(f.Data()) != "alive" {
-		t.Fatalf("first frame: %v", err)
-	}
-	f.Release()
-	done := make(chan error, 1)
-	go func() { _, err := r.ReadFrame(ctx); done <- err }()
-	time.Sleep(50 * time.Millisecond) // the reader is spinning by now
-	killed := time.Now()
-	p.Kill()
-	if err := <-done; !errors.Is(err, ErrWriterDead) {
-		t.Fatalf("ReadFrame after writer death: %v", err)
-	}
-	checkLatency(t, "writer death (busy-spinning reader)", time.Since(killed))
+	writerKilledWhileReaderBlocked(t, "writer death (busy-spinning reader)", busySpin)
 }
 
 // TestIdleBusySpin_WriterClosed: a busy-spinning reader sees a writer's
