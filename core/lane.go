@@ -12,8 +12,10 @@ package core
 //   - The control block "NAME.fanin" (shared memory, 4 KiB) holds the
 //     receiver's PID, the number of lanes created, a claim counter, the
 //     receiver's "sleeping" word and one "ringer" word per lane. The
-//     semaphore of that name (the sem-w name of "NAME.fanin") is the
-//     doorbell.
+//     semaphores of that name are the doorbell (sem-w name) and the claim
+//     bell (sem-r name); its lock file is held by the reader while it
+//     lives, so cleaners that look for unheld locks leave it alone and
+//     remove it after a crash.
 //   - A writer claims a lane by taking its writer slot, the Go writer lock
 //     of core.NewWriter: ErrWriterExists means taken, try the next lane.
 //     The lock is an OS file lock, so a writer that dies frees its lane at
@@ -23,11 +25,13 @@ package core
 //   - The reader keeps at least one lane besides lane 0 free (a spare; lane
 //     0 may be waiting for a foreign writer): it creates two lanes at start
 //     and, in a goroutine woken by every claim, a new one whenever a claim
-//     leaves none free, up to [FanInConfig.MaxLanes]. Lanes are
-//     never removed before Close, so lane indexes stay dense.
+//     leaves none free, up to [FanInConfig.MaxLanes]. Lanes are never
+//     removed before Close, so lane indexes stay dense; a lane is only
+//     recreated in place (a failed ring, or [FanInConfig.ResetOnLeave]).
 //   - The reader waits at one place: it polls the lanes round robin, at
 //     most [FanInConfig.Budget] frames from one lane before it moves on,
-//     and when a whole round found nothing it stores sleeping=1, polls
+//     and when a whole round found nothing it polls on for the spin budget
+//     (core.WithSpin), then stores sleeping=1, polls
 //     once more (a writer publishes before it looks at the word, the reader
 //     stores the word before it looks at the rings: one of them sees the
 //     other) and sleeps on the doorbell. A Go writer that publishes and
@@ -153,12 +157,12 @@ type FanIn struct {
 type fanLane struct {
 	r         *Reader // nil: the name is held by someone else (skipped); replaced only under mu and statMu
 	name      string
-	pid       uint64 // writer PID at the last probe (0: none)
-	connected bool   // a live writer at the last probe
-	dead      bool   // its writer was seen dead and the lane not yet reset (ResetOnLeave)
-	frames    uint64 // under FanIn.statMu
-	deaths    uint64 // under FanIn.statMu: writers seen dead on this lane
-	resets    uint64 // under FanIn.statMu: times the lane was recreated
+	pid       uint64        // writer PID at the last probe (0: none)
+	connected bool          // a live writer at the last probe
+	dead      bool          // its writer was seen dead and the lane not yet reset (ResetOnLeave)
+	frames    uint64        // under FanIn.statMu
+	deaths    uint64        // under FanIn.statMu: writers seen dead on this lane
+	resets    atomic.Uint64 // times the lane was recreated
 }
 
 // LaneInfo describes one lane of a [FanIn], for diagnostics.
@@ -438,7 +442,7 @@ func (s *FanIn) resetLane(k int, cause error) {
 	}
 	s.statMu.Lock()
 	ln.r, ln.pid, ln.connected, ln.dead = r, 0, false, false
-	ln.resets++
+	ln.resets.Add(1)
 	s.statMu.Unlock()
 }
 
@@ -551,6 +555,15 @@ func (s *FanIn) LaneMetadata(k int) ([]byte, error) {
 	return r.Metadata()
 }
 
+// LaneResets returns how many times lane k was recreated (0 for an
+// unknown lane). Its metadata may differ after each reset.
+func (s *FanIn) LaneResets(k int) uint64 {
+	if lanes := s.snapshot(); k >= 0 && k < len(lanes) {
+		return lanes[k].resets.Load()
+	}
+	return 0
+}
+
 // LaneWriter probes lane k's writer now: its PID (0 if none) and whether
 // it is alive.
 func (s *FanIn) LaneWriter(k int) (pid uint64, alive bool) {
@@ -575,7 +588,7 @@ func (s *FanIn) Lanes() []LaneInfo {
 	out := make([]LaneInfo, len(lanes))
 	for k, ln := range lanes {
 		out[k] = LaneInfo{Index: k, Name: ln.name, WriterPID: ln.pid, Connected: ln.connected,
-			Frames: ln.frames, Deaths: ln.deaths, Resets: ln.resets, Skipped: ln.r == nil}
+			Frames: ln.frames, Deaths: ln.deaths, Resets: ln.resets.Load(), Skipped: ln.r == nil}
 	}
 	return out
 }

@@ -35,7 +35,7 @@ type ManyReceiver[T any] struct {
 	noCheck bool
 
 	mu      sync.Mutex
-	checked []bool // per lane: its metadata declared dec's codec
+	checked []uint64 // per lane: 1 + the lane's reset count when its metadata matched dec's codec
 }
 
 // ListenMany creates the fan-in buffer name (see core.NewFanIn) and
@@ -124,15 +124,17 @@ func (r *ManyReceiver[T]) recv(ctx context.Context) (v T, lane int, fatal bool, 
 	return v, lane, false, releaseErr(f, nil)
 }
 
-// check verifies lane k's codec declaration once per lane. The sender
-// writes its metadata before its first frame, so it is visible now.
+// check verifies lane k's codec declaration once per lane and lane reset
+// (a reset lane has empty metadata again). The sender writes its metadata
+// before its first frame, so it is visible now.
 func (r *ManyReceiver[T]) check(k int) error {
 	if r.noCheck {
 		return nil
 	}
+	gen := r.fi.LaneResets(k) + 1
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if k < len(r.checked) && r.checked[k] {
+	if k < len(r.checked) && r.checked[k] == gen {
 		return nil
 	}
 	md, err := r.fi.LaneMetadata(k)
@@ -143,9 +145,9 @@ func (r *ManyReceiver[T]) check(k int) error {
 		return err
 	}
 	for len(r.checked) <= k {
-		r.checked = append(r.checked, false)
+		r.checked = append(r.checked, 0)
 	}
-	r.checked[k] = true
+	r.checked[k] = gen
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
+	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
 	"github.com/zerobuffer/zerobuffer-go/core"
 	"github.com/zerobuffer/zerobuffer-go/internal/hostile"
 	"github.com/zerobuffer/zerobuffer-go/internal/testproc"
@@ -607,5 +608,61 @@ func TestFanIn_Linger(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Fatalf("got %v", got)
+	}
+}
+
+// TestFanIn_CodecMismatchLane: a sender of another codec gets its message
+// refused and its lane reset (it is disconnected); a sender of the right
+// codec on another lane is not disturbed, and a later sender can use the
+// reset lane.
+func TestFanIn_CodecMismatchLane(t *testing.T) {
+	name := faninName(t)
+	rx, err := typed.ListenMany(name, core.BufferConfig{PayloadSize: 4096}, core.FanInConfig{}, codec.RawCopy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bad, err := typed.DialMany(ctx, name, msgpack.New[int]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	good, err := typed.DialMany(ctx, name, codec.Raw{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	if err := bad.Send(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rx.Recv(ctx); !errors.Is(err, typed.ErrCodecMismatch) {
+		t.Fatalf("message of the msgpack sender: %v", err)
+	}
+	if err := good.Send(ctx, []byte("ok")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rx.Recv(ctx); err != nil || string(v) != "ok" {
+		t.Fatalf("good sender: %q, %v", v, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !errors.Is(bad.Send(ctx, 8), core.ErrReaderDead) {
+		if time.Now().After(deadline) {
+			t.Fatal("the mismatched sender was not disconnected")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	bad.Close()
+	again, err := typed.DialMany(ctx, name, codec.Raw{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if err := again.Send(ctx, []byte("again")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rx.Recv(ctx); err != nil || string(v) != "again" {
+		t.Fatalf("sender after the reset: %q, %v", v, err)
 	}
 }
