@@ -173,7 +173,7 @@ func (r *Reader) ReadBatch(ctx context.Context, limit int, fn func(data []byte, 
 		r.held--
 		f = nil
 		r.creditLocked()
-		if r.unmapped || r.closing.Load() {
+		if r.unmapped || r.destroyed {
 			r.unmapLocked()
 			return n, err
 		}
@@ -611,7 +611,7 @@ func (r *Reader) flushLocked() {
 // never reuse the bytes of a frame that is still held (docs/PROTOCOL.md W11).
 func (r *Reader) releaseLocked(f *Frame) {
 	r.held--
-	if r.unmapped || r.closing.Load() {
+	if r.unmapped || r.destroyed {
 		r.unmapLocked()
 		return
 	}

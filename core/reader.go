@@ -72,6 +72,7 @@ type Reader struct {
 	order     frameFIFO // handed-out frames in read order, until credited
 	pool      []*Frame  // credited frames for reuse
 	unmapped  bool
+	destroyed bool // destroy ran: the last release of a held frame unmaps
 	cleanup   runtime.Cleanup
 	stats     readerStats // see stats.go
 }
@@ -199,13 +200,14 @@ func (r *Reader) create(g layout.Geometry) error {
 // Close). The lock is released last so that no other reader can start
 // while objects of this name are still being removed.
 func (r *Reader) destroy() {
-	if r.v != nil {
+	r.destroyed = true // releases from now on unmap; not before, since this stores into the mapping
+	if r.v != nil && !r.unmapped {
 		r.v.store(offReaderPID, 0)
 	}
 	if err := removeObjects(r.names); err != nil {
 		r.log.Warn("zerobuffer: remove", "name", r.name, "err", err)
 	}
-	if r.semR != nil {
+	if r.semR != nil && !r.unmapped {
 		r.semR.Interrupt() // a Go writer blocked for space notices at once
 	}
 	if err := r.lock.Release(true); err != nil {
