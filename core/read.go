@@ -286,6 +286,7 @@ func (r *Reader) settleLocked() {
 func (r *Reader) endSessionLocked() {
 	r.settleLocked()
 	r.debt, r.tokens = 0, 0
+	r.goPID, r.lastPID = 0, 0
 }
 
 // nextReadyLocked consumes the next frame if one is committed, without
@@ -408,14 +409,45 @@ func (r *Reader) committedLocked() bool {
 	return r.countedLocked()
 }
 
-// goWriterLocked reports whether the connected writer is a Go writer,
-// which counts a wrap marker only together with its complete frame. It is
-// read after payload_written_count: a foreign writer stores writer_pid
-// before it counts anything, so a count read earlier is never taken for
-// a Go writer's.
+// goWriterLocked reports whether payload_written_count, just read, was
+// counted by a Go writer, which counts a wrap marker only together with
+// its complete frame. writer_pid is read after the count: a foreign
+// writer stores writer_pid before it counts anything, so a count read
+// earlier is never taken for a Go writer's.
+//
+// A Go writer stores writer_pid = 0 only after its final count, so the
+// count stays trusted after the Go writer last seen connected detaches:
+// its last frames are read on the count, not against tokens, which may
+// be short by the tokens of an earlier writer killed between counting a
+// frame and posting it (that writer's frames were read on credit). The
+// trust ends when another writer is seen or the stream ends. (A foreign
+// writer that connected and detached entirely between two looks of the
+// reader would be trusted too; every reference writer has finished its
+// counted frames by then.)
+//
+// When writer_pid changes from one writer to another (the first one
+// closed or died and the reader did not see its stream end), the first
+// writer's token debt is settled with what sem-w holds and the rest
+// forgiven: tokens a dead writer never posted must not be repaid with
+// the next writer's.
 func (r *Reader) goWriterLocked() bool {
 	pid := r.v.load(offWriterPID)
-	return pid != 0 && r.v.load(offGoWriterPID) == pid
+	if pid == 0 {
+		return r.goPID != 0
+	}
+	if pid != r.lastPID {
+		if r.lastPID != 0 && r.debt > 0 {
+			r.settleLocked()
+			r.debt = 0
+		}
+		r.lastPID = pid
+	}
+	if r.v.load(offGoWriterPID) == pid {
+		r.goPID = pid
+		return true
+	}
+	r.goPID = 0
+	return false
 }
 
 // countedLocked reports whether payload_written_count (r.written) covers

@@ -61,6 +61,8 @@ type Reader struct {
 	debt      uint64     // items consumed before their sem-w token was taken
 	written   uint64     // payload_written_count as last read
 	trusted   bool       // the writer is a Go writer: written alone proves a frame complete
+	goPID     uint64     // the Go writer last seen connected; its count stays trusted after it detaches
+	lastPID   uint64     // writer_pid as last seen by goWriterLocked, 0 before any
 	credit    uint64     // bytes released but not yet added to payload_free_bytes
 	posts     uint32     // sem-r posts owed for released frames
 	pubPos    uint64     // read_pos last published

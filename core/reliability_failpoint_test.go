@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"testing"
 	"time"
@@ -253,5 +254,79 @@ func TestCrash_C24_TornMetadata(t *testing.T) {
 	}
 	if m, err := r.Metadata(); err != nil || !bytes.Equal(m, want) {
 		t.Fatalf("metadata %d bytes, %v", len(m), err)
+	}
+}
+
+// TestCrash_C2_KilledThenNewWriterUnseen: a writer is killed between
+// publishing frame nth and posting its token, and a new Go writer
+// connects before the reader has looked (so the reader never sees the
+// first stream end). The reader gets the dead writer's published frames,
+// then every frame of the new writer, the last one included, then io.EOF:
+// the token the dead writer never posted must not cost the new writer's
+// last frame when that writer detaches.
+func TestCrash_C2_KilledThenNewWriterUnseen(t *testing.T) {
+	const nth, more = 25, 300
+	for _, mode := range []string{"copy", "batch"} {
+		t.Run(mode, func(t *testing.T) {
+			name := testName(t)
+			r := mustReader(t, name, 0, 8192, fastPeer)
+			// Frames of at most 100 bytes: 25 of them fit without reading.
+			p := startFailpoint(t, "writer.afterPublishBeforePost", nth, "writer", name, "copy", strconv.Itoa(nth+100), "1", "100", "close")
+			expectKilled(t, p, "writer.afterPublishBeforePost")
+			w, err := NewWriter(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				buf := make([]byte, 600)
+				next := frameSizes(2, 600)
+				ctx := ctxT(t, time.Minute)
+				for i := 1; i <= more; i++ {
+					n := next()
+					pattern(buf[:n], uint64(i))
+					var err error
+					if mode == "batch" {
+						err = w.AppendFrame(ctx, buf[:n])
+					} else {
+						err = w.WriteFrame(ctx, buf[:n])
+					}
+					if err != nil {
+						done <- fmt.Errorf("write %d: %w", i, err)
+						return
+					}
+				}
+				done <- w.Close()
+			}()
+			first, second := frameSizes(1, 100), frameSizes(2, 600)
+			got := 0
+			for i := 1; ; i++ {
+				f, err := r.ReadFrame(ctxT(t, 20*time.Second))
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatalf("after %d frames: %v", got, err)
+				}
+				seq, n := uint64(i), 0
+				if i <= nth {
+					n = first()
+				} else {
+					seq = uint64(i - nth)
+					n = second()
+				}
+				if f.Sequence() != seq || f.Len() != n || checkPattern(f.Data(), seq) >= 0 {
+					t.Fatalf("frame %d: seq %d, %d bytes, want seq %d, %d bytes, intact", i, f.Sequence(), f.Len(), seq, n)
+				}
+				f.Release()
+				got++
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if got != nth+more {
+				t.Fatalf("reader got %d frames, want %d (%d of the killed writer, %d of the new one)", got, nth+more, nth, more)
+			}
+		})
 	}
 }
