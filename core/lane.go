@@ -160,6 +160,7 @@ type fanLane struct {
 	pid       uint64        // writer PID at the last probe (0: none)
 	connected bool          // a live writer at the last probe
 	dead      bool          // its writer was seen dead and the lane not yet reset (ResetOnLeave)
+	retry     bool          // r is nil because recreating failed: probe tries again
 	frames    uint64        // under FanIn.statMu
 	deaths    uint64        // under FanIn.statMu: writers seen dead on this lane
 	resets    atomic.Uint64 // times the lane was recreated
@@ -435,15 +436,26 @@ func (s *FanIn) resetLane(k int, cause error) {
 		s.log.Warn("zerobuffer: fan-in: lane failed, recreating it", "lane", ln.name, "err", cause)
 	}
 	_ = ln.r.Close()
-	r, err := NewReader(ln.name, s.cfg, s.opts...)
-	if err != nil {
-		s.log.Warn("zerobuffer: fan-in: lane not recreated", "lane", ln.name, "err", err)
-		r = nil
-	}
 	s.statMu.Lock()
-	ln.r, ln.pid, ln.connected, ln.dead = r, 0, false, false
+	ln.r, ln.pid, ln.connected, ln.dead = nil, 0, false, false
 	ln.resets.Add(1)
 	s.statMu.Unlock()
+	if err := s.recreate(ln); err != nil {
+		s.log.Warn("zerobuffer: fan-in: lane not recreated yet, will retry", "lane", ln.name, "err", err)
+	}
+}
+
+// recreate makes the Reader of a lane that has none after a reset. On
+// failure the lane stays without one and every probe tries again: on
+// Windows a section lives while any process holds it, so a writer that
+// opened the old lane just before the reset keeps the name taken
+// (fs.ErrExist) until it sees the reader gone and lets go.
+func (s *FanIn) recreate(ln *fanLane) error {
+	r, err := NewReader(ln.name, s.cfg, s.opts...)
+	s.statMu.Lock()
+	ln.r, ln.retry = r, err != nil
+	s.statMu.Unlock()
+	return err
 }
 
 // maintain probes the writers when due, or always with force.
@@ -476,6 +488,11 @@ func (s *FanIn) probe(now time.Time) {
 	s.nextProbe = now.Add(probeEvery)
 	live := false
 	for _, ln := range s.snapshot() {
+		if ln.r == nil && ln.retry {
+			if err := s.recreate(ln); err == nil {
+				s.log.Info("zerobuffer: fan-in: lane recreated", "lane", ln.name)
+			}
+		}
 		if ln.r == nil {
 			continue
 		}
