@@ -384,11 +384,14 @@ func DialRawMulti(ctx context.Context, name string, opts ...Option) (*RawClient,
 			}, nil
 		}
 		_ = lane.Close()
-		if !errors.Is(err, core.ErrMetadataAlreadyWritten) {
+		if !errors.Is(err, core.ErrMetadataAlreadyWritten) && !errors.Is(err, core.ErrReaderDead) {
 			return nil, errors.Join(fmt.Errorf("duplex: declare response buffer: %w", err), resp.Close())
 		}
-		// The lane still holds its previous client's metadata: the server
-		// recreates it once it has read that client's requests.
+		// The lane still holds its previous client's metadata (the server
+		// recreates it once it has read that client's requests), or the
+		// server recreated it between the claim and now (the claimed
+		// buffer is the old one, its reader gone): claim again. A server
+		// that is really gone makes the claim itself wait.
 		select {
 		case <-ctx.Done():
 			return nil, errors.Join(fmt.Errorf("duplex: dial %q: %w", name, ctx.Err()), resp.Close())
