@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,14 +205,6 @@ func TestFanIn_EightSenders(t *testing.T) {
 // nothing, its lane is seen free within 250ms (generous bound on a loaded
 // machine: 1.25s), and a new sender takes a lane and is received.
 func TestFanIn_KillSender(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		// Under wine, about one run in three: the sender that claims the
-		// dead sender's lane while the receiver recreates it is never
-		// received (Windows keeps the old named objects alive while any
-		// handle is open). An open bug of the fan-in lane reclaim on
-		// Windows, not of this test.
-		t.Skip("known bug: lane reclaim after a sender's death can lose the new sender on Windows")
-	}
 	name := faninName(t)
 	count := fanInCount() / 2
 	rx, err := typed.ListenMany(name, core.BufferConfig{PayloadSize: testRing}, core.FanInConfig{}, codec.RawCopy{})
@@ -233,7 +224,7 @@ func TestFanIn_KillSender(t *testing.T) {
 		t.Helper()
 		v, err := rx.Recv(ctx)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v; received per sender %v; lanes %+v", err, seen, rx.Lanes())
 		}
 		id, err := seen.take(v)
 		if err != nil {
