@@ -287,7 +287,7 @@ func (s *FanIn) addLane() {
 		return
 	}
 	ln := &fanLane{name: LaneName(s.name, k)}
-	r, err := NewReader(ln.name, s.cfg, s.opts...)
+	r, err := s.newLaneReader(ln.name)
 	if err != nil {
 		s.log.Warn("zerobuffer: fan-in: lane not created", "lane", ln.name, "err", err)
 	} else {
@@ -445,13 +445,19 @@ func (s *FanIn) resetLane(k int, cause error) {
 	}
 }
 
+// newLaneReader creates the Reader of a lane. It never waits for an old
+// holder of the name (Windows): the caller skips or retries the lane.
+func (s *FanIn) newLaneReader(name string) (*Reader, error) {
+	return NewReader(name, s.cfg, append(s.opts[:len(s.opts):len(s.opts)], withoutHeldWait())...)
+}
+
 // recreate makes the Reader of a lane that has none after a reset. On
 // failure the lane stays without one and every probe tries again: on
 // Windows a section lives while any process holds it, so a writer that
 // opened the old lane just before the reset keeps the name taken
 // (fs.ErrExist) until it sees the reader gone and lets go.
 func (s *FanIn) recreate(ln *fanLane) error {
-	r, err := NewReader(ln.name, s.cfg, s.opts...)
+	r, err := s.newLaneReader(ln.name)
 	s.statMu.Lock()
 	ln.r, ln.retry = r, err != nil
 	s.statMu.Unlock()

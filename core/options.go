@@ -24,11 +24,13 @@ type options struct {
 	dirs          platform.Dirs
 	flushFraction uint64
 	trust         trust // whose objects a writer accepts; the group a reader shares with (owners.go)
+	heldWait      time.Duration // Windows: how long NewReader waits for the old buffer's last holder (reader.go)
 }
 
 const (
 	defaultPeerInterval = 50 * time.Millisecond
 	defaultSpin         = 20 * time.Microsecond
+	defaultHeldWait     = 2 * time.Second
 	defaultMode         = 0o600
 )
 
@@ -133,12 +135,18 @@ func WithDirs(shm, lock string) Option {
 // the SeCreateGlobalPrivilege. Other systems ignore it.
 func WithGlobalNamespace() Option { return func(o *options) { o.dirs.GlobalNamespace = true } }
 
+// withoutHeldWait makes NewReader fail at once, not wait, when the old
+// buffer of its name is still held on Windows (fan-in lanes retry later
+// instead of stalling their reader).
+func withoutHeldWait() Option { return func(o *options) { o.heldWait = 0 } }
+
 func buildOptions(opts []Option) (options, error) {
 	o := options{
 		peerInterval:  defaultPeerInterval,
 		spin:          defaultSpin,
 		mode:          defaultMode,
 		flushFraction: 8,
+		heldWait:      defaultHeldWait,
 	}
 	for _, opt := range opts {
 		if opt != nil {

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -93,7 +94,10 @@ type session struct {
 // [ErrReaderExists] (matching fs.ErrExist) while another live reader owns
 // the name. Leftovers of a reader that died (unlocked lock file, shared
 // memory, semaphores of this name only) are removed first; other names
-// are never touched.
+// are never touched. On Windows, where the previous buffer of the name
+// lives while any process holds it, NewReader waits up to 2s for a writer
+// of that buffer to close it, then fails with an error matching
+// fs.ErrExist.
 func NewReader(name string, cfg BufferConfig, opts ...Option) (*Reader, error) {
 	o, err := buildOptions(opts)
 	if err != nil {
@@ -165,7 +169,22 @@ func (r *Reader) create(g layout.Geometry) error {
 		return fmt.Errorf("zerobuffer: remove stale objects of %q: %w", r.name, err)
 	}
 	seg, err := platform.CreateSegment(r.names.Shm, int64(g.SegmentSize()), r.opts.mode)
+	// On Windows a section lives while any process holds a handle to it:
+	// a writer of the previous buffer of this name that has not closed yet
+	// keeps the name taken. This Reader holds the lock, so no reader is
+	// live; wait a bounded time for the old holder to let go (a Go writer
+	// that sees its reader gone fails its next write and is closed). Never
+	// on Unix, where the name was just removed: an existing one there is
+	// somebody else's, created since.
+	for deadline := time.Now().Add(r.opts.heldWait); err != nil && runtime.GOOS == "windows" &&
+		errors.Is(err, fs.ErrExist) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		seg, err = platform.CreateSegment(r.names.Shm, int64(g.SegmentSize()), r.opts.mode)
+	}
 	if err != nil {
+		if runtime.GOOS == "windows" && errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("zerobuffer: create buffer %q: a process still holds the previous buffer of this name (a writer that has not closed): %w", r.name, err)
+		}
 		return createError(r.name, r.names.Shm, g.SegmentSize(), err)
 	}
 	r.v = newView(seg, g)
