@@ -23,7 +23,7 @@ type options struct {
 	mode          os.FileMode
 	dirs          platform.Dirs
 	flushFraction uint64
-	trust         trust // whose objects a writer accepts; the group a reader shares with (owners.go)
+	trust         trust         // whose objects a writer accepts; the group a reader shares with (owners.go)
 	heldWait      time.Duration // Windows: how long NewReader waits for the old buffer's last holder (reader.go)
 }
 
