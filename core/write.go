@@ -36,7 +36,7 @@ import (
 // [ErrInvalidFrameSize]; a frame that can never fit fails at once with
 // [ErrFrameTooLarge].
 func (w *Writer) WriteFrame(ctx context.Context, p []byte) error {
-	return w.afterClose(w.write(ctx, p, true))
+	return w.write(ctx, p, true)
 }
 
 // AppendFrame is WriteFrame without publication: the frame becomes
@@ -45,12 +45,17 @@ func (w *Writer) WriteFrame(ctx context.Context, p []byte) error {
 // flushes by itself before it would wait for space. Use it to send bursts
 // of small frames at the cost of one publication.
 func (w *Writer) AppendFrame(ctx context.Context, p []byte) error {
-	return w.afterClose(w.write(ctx, p, false))
+	return w.write(ctx, p, false)
 }
 
+// write is WriteFrame and AppendFrame. Its error returns go through
+// afterClose; the in-line case takes the Writer with one TryLock and
+// returns nil directly, so that WriteFrame stays a thin, inlined wrapper.
 func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
-	if err := w.lockCtx(ctx); err != nil {
-		return err
+	if !w.mu.TryLock() {
+		if err := w.lockCtx(ctx); err != nil {
+			return w.afterClose(err)
+		}
 	}
 	if w.usableLocked() == nil && w.appendInLineLocked(p) {
 		if publish || w.batch.frames == ^uint32(0) {
@@ -63,7 +68,7 @@ func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
 	if err != nil {
 		w.stats.failed(err)
 		w.mu.Unlock()
-		return err
+		return w.afterClose(err)
 	}
 	if failpointsEnabled { // crash tests: a kill half way through the copy
 		h := len(p) / 2
