@@ -53,6 +53,10 @@
 // takes its lane. A C++ DuplexClient (or [DialRaw]) connects to
 // NAME_request/NAME_response as before and is served on lane 0, with the
 // caveat of the single-client server below. Handlers run one at a time.
+// One client cannot stall the others: a client that leaves its response
+// ring full for the stall timeout ([WithStallTimeout], default 2s) is
+// disconnected, its later requests dropped, and its pending calls fail
+// with [ErrClientDisconnected].
 //
 // # Error responses
 //

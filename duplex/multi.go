@@ -20,6 +20,14 @@ package duplex
 //     reachable, in that lane's request order; a request with sequence
 //     number 1 starts the lane's session (the core restarts sequences per
 //     writer). Handlers run one at a time on the Serve goroutine.
+//   - No client can hold up the others for longer than the stall timeout:
+//     a handler builds its response in heap memory, and the Serve
+//     goroutine waits at most the stall timeout for room in the client's
+//     response ring. A client whose ring stays full that long is
+//     disconnected: its later requests are dropped, and a goroutine of its
+//     own (never the Serve goroutine) writes the farewell frame, an error
+//     response carrying ErrClientDisconnected's text, once the client
+//     reads again. That goroutine ends before the session's writer closes.
 
 import (
 	"bytes"
@@ -41,6 +49,23 @@ import (
 // metadata.
 const multiRespKey = "zerobuffer-duplex-response="
 
+// DefaultStallTimeout is how long a [RawMultiServer] waits by default for
+// room in one client's response ring before it disconnects that client
+// (see [WithStallTimeout]).
+const DefaultStallTimeout = 2 * time.Second
+
+// WithStallTimeout sets how long a [RawMultiServer] waits for room in a
+// client's full response ring (a client that does not read its
+// responses) before it disconnects the client, so that one stuck client
+// holds up the others for at most d, once. The disconnected client's
+// later requests are dropped and its pending calls fail with
+// [ErrClientDisconnected] once it reads the responses written before.
+// Default [DefaultStallTimeout]. Multi server only: [RawServer] serves
+// one client and waits for it as long as it lives.
+func WithStallTimeout(d time.Duration) Option {
+	return func(o *options) { o.stallTimeout = d }
+}
+
 // RawMultiServer answers requests of raw bytes from many client processes
 // at once on channel NAME: every client has a request lane and a response
 // buffer of its own, and gets only the responses to its own requests, in
@@ -50,7 +75,12 @@ const multiRespKey = "zerobuffer-duplex-response="
 //
 // Handlers run one at a time on the goroutine that called Serve, taking
 // the clients' requests round robin (see core.FanIn). [WithWorkers] is
-// ignored. Its methods are safe for concurrent use.
+// ignored. Each response is built in heap memory and copied into the
+// client's ring once, so that writing it can be bounded: a client that
+// leaves its response ring full for [WithStallTimeout] is disconnected
+// (logged, and reported to [WithOnError] as [ErrClientDisconnected])
+// instead of stalling every other client. Its methods are safe for
+// concurrent use.
 type RawMultiServer struct {
 	name    string
 	o       options
@@ -71,9 +101,11 @@ type RawMultiServer struct {
 
 // multiSession is the server's side of the client on one lane.
 type multiSession struct {
-	w    *core.Writer // writer on the client's response buffer; nil if none
-	resp string       // name of that buffer
-	gone bool         // the client's response reader died: drop its requests
+	w        *core.Writer // writer on the client's response buffer; nil if none
+	resp     string       // name of that buffer
+	gone     bool         // the client died or was disconnected: drop its requests
+	mismatch error        // the client's metadata failed o.checkMeta: answer with it
+	farewell func()       // stops and waits for the farewell writer, if one runs
 }
 
 // NewRawMultiServer creates the request lanes of channel name (lane 0 is
@@ -92,6 +124,12 @@ func NewRawMultiServer(name string, maxClients int, h HandlerFunc, opts ...Optio
 	}
 	if err := validateName(name); err != nil {
 		return nil, err
+	}
+	switch {
+	case o.stallTimeout == 0:
+		o.stallTimeout = DefaultStallTimeout
+	case o.stallTimeout < 0:
+		return nil, fmt.Errorf("zerobuffer: duplex: stall timeout %v must be positive", o.stallTimeout)
 	}
 	fc := core.FanInConfig{MaxLanes: maxClients, ResetOnLeave: true}
 	fi, err := core.NewFanIn(RequestName(name), o.reqCfg, fc, o.coreOpts...)
@@ -200,22 +238,54 @@ func (s *RawMultiServer) serveFrame(ctx context.Context, f *core.Frame, k int) {
 		return
 	}
 	rw := &s.rw
-	rw.reset(ss.w, ss.w.MaxFrameSize())
-	herr := s.callHandler(ctx, f.Data(), rw)
-	werr := rw.finish(ctx, herr)
+	rw.reset(nil, ss.w.MaxFrameSize()) // heap: the ring write below is bounded
+	herr := ss.mismatch
+	if herr == nil {
+		herr = s.callHandler(ctx, f.Data(), rw)
+	}
+	_ = rw.finish(ctx, herr) // buffered: only builds an error response
 	_ = f.Release()
-	if herr != nil && !errors.Is(herr, core.ErrReaderDead) {
+	if herr != nil && herr != ss.mismatch && !errors.Is(herr, core.ErrReaderDead) {
 		var pe *panicError
 		if errors.As(herr, &pe) {
 			herr = pe.detail()
 		}
 		s.report(fmt.Errorf("duplex: handler: %w", herr))
 	}
-	if errors.Is(werr, core.ErrReaderDead) || errors.Is(herr, core.ErrReaderDead) {
+	wctx, cancel := context.WithTimeout(ctx, s.o.stallTimeout)
+	werr := rw.flush(wctx, ss.w)
+	cancel()
+	switch {
+	case werr == nil:
+	case errors.Is(werr, core.ErrReaderDead) || errors.Is(herr, core.ErrReaderDead):
 		ss.gone = true // the client died: drop the rest of its requests
-	} else if werr != nil && ctx.Err() == nil {
+	case ctx.Err() != nil:
+		// Closing: the client learns it from the closed response buffer.
+	case errors.Is(werr, context.DeadlineExceeded):
+		s.disconnect(ctx, k)
+	default:
 		s.report(fmt.Errorf("duplex: write response: %w", werr))
 	}
+}
+
+// disconnect gives up on lane k's client, whose response ring stayed full
+// for the stall timeout: its later requests are dropped, and a goroutine
+// writes the farewell frame once the client makes room (or until the
+// session ends), so that the client's pending calls fail with
+// ErrClientDisconnected instead of waiting for responses that never come.
+func (s *RawMultiServer) disconnect(ctx context.Context, k int) {
+	ss := &s.sess[k]
+	ss.gone = true
+	s.report(fmt.Errorf("duplex: lane %d: %w: response ring %q full for %v, dropping its requests",
+		k, ErrClientDisconnected, ss.resp, s.o.stallTimeout))
+	fctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	w, frame := ss.w, AppendErrorFrame(nil, ErrClientDisconnected.Error())
+	go func() {
+		defer close(done)
+		_ = w.WriteFrame(fctx, frame) // fails when the client dies or the session ends
+	}()
+	ss.farewell = func() { stop(); <-done }
 }
 
 func (s *RawMultiServer) callHandler(ctx context.Context, req []byte, rw *ResponseWriter) (err error) {
@@ -260,6 +330,12 @@ func (s *RawMultiServer) startSession(ctx context.Context, k int) {
 		}
 	}
 	s.sess[k] = multiSession{w: w, resp: resp}
+	if s.o.checkMeta != nil {
+		if err := s.o.checkMeta(user); err != nil {
+			s.sess[k].mismatch = err
+			s.report(fmt.Errorf("duplex: lane %d: %w", k, err))
+		}
+	}
 	s.o.logger.Info("zerobuffer: duplex client connected", "name", s.name, "lane", k, "response", resp)
 	if s.o.onConnect != nil {
 		s.o.onConnect(user)
@@ -326,6 +402,9 @@ func (s *RawMultiServer) laneInfo(k int) core.LaneInfo {
 func (s *RawMultiServer) endSession(k int) {
 	ss := s.sess[k]
 	s.sess[k] = multiSession{}
+	if ss.farewell != nil {
+		ss.farewell()
+	}
 	if ss.w == nil {
 		return
 	}
