@@ -57,6 +57,8 @@
 // ring full for the stall timeout ([WithStallTimeout], default 2s) is
 // disconnected, its later requests dropped, and its pending calls fail
 // with [ErrClientDisconnected].
+// The typed counterparts are [NewMultiServer] and [DialMulti], with the
+// codec check of [Server] and [Client] made per client.
 //
 // # Error responses
 //
