@@ -37,7 +37,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -241,16 +240,12 @@ func (s *RawMultiServer) serveFrame(ctx context.Context, f *core.Frame, k int) {
 	rw.reset(nil, ss.w.MaxFrameSize()) // heap: the ring write below is bounded
 	herr := ss.mismatch
 	if herr == nil {
-		herr = s.callHandler(ctx, f.Data(), rw)
+		herr = runHandler(s.handler, ctx, f.Data(), rw)
 	}
 	_ = rw.finish(ctx, herr) // buffered: only builds an error response
 	_ = f.Release()
 	if herr != nil && herr != ss.mismatch && !errors.Is(herr, core.ErrReaderDead) {
-		var pe *panicError
-		if errors.As(herr, &pe) {
-			herr = pe.detail()
-		}
-		s.report(fmt.Errorf("duplex: handler: %w", herr))
+		s.report(handlerFailure(herr))
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.o.stallTimeout)
 	werr := rw.flush(wctx, ss.w)
@@ -286,18 +281,6 @@ func (s *RawMultiServer) disconnect(ctx context.Context, k int) {
 		_ = w.WriteFrame(fctx, frame) // fails when the client dies or the session ends
 	}()
 	ss.farewell = func() { stop(); <-done }
-}
-
-func (s *RawMultiServer) callHandler(ctx context.Context, req []byte, rw *ResponseWriter) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = &panicError{val: p, stack: debug.Stack()}
-		}
-		if err == nil && !rw.committed() {
-			err = ErrNoResponse
-		}
-	}()
-	return s.handler(ctx, req, rw)
 }
 
 // startSession connects to the response buffer lane k declares and checks
@@ -365,35 +348,18 @@ func parseMultiMeta(channel string, k int, md []byte) (resp string, user []byte,
 // connectBack connects a writer to resp while lane k's client is
 // connected, and accepts it only if resp's reader is that client.
 func (s *RawMultiServer) connectBack(ctx context.Context, k int, resp string) (*core.Writer, error) {
-	deadline := time.Now().Add(s.o.connectTimeout)
-	t := time.NewTicker(connectPoll)
-	defer t.Stop()
-	for {
-		lane := s.laneInfo(k)
-		w, err := core.NewWriter(resp, s.o.coreOpts...)
-		if err == nil {
-			if lane.WriterPID == 0 || w.ReaderPID() != lane.WriterPID {
-				_ = w.Close()
-				return nil, fmt.Errorf("response buffer reader (pid %d) is not the lane's client (pid %d)", w.ReaderPID(), lane.WriterPID)
-			}
-			return w, nil
-		}
-		retry := errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrNotReady) || errors.Is(err, core.ErrReaderDead)
-		if !retry || time.Now().After(deadline) || !lane.Connected {
-			return nil, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-t.C:
-		}
+	w, err := connectWriter(ctx, &s.o, resp, func() bool {
+		_, alive := s.fi.LaneWriter(k)
+		return alive
+	})
+	if err != nil {
+		return nil, err
 	}
-}
-
-// laneInfo returns lane k's current writer, probed now.
-func (s *RawMultiServer) laneInfo(k int) core.LaneInfo {
-	pid, alive := s.fi.LaneWriter(k)
-	return core.LaneInfo{Index: k, WriterPID: pid, Connected: alive}
+	if pid, _ := s.fi.LaneWriter(k); pid == 0 || w.ReaderPID() != pid {
+		_ = w.Close()
+		return nil, fmt.Errorf("response buffer reader (pid %d) is not the lane's client (pid %d)", w.ReaderPID(), pid)
+	}
+	return w, nil
 }
 
 // endSession closes lane k's response writer, if any. The response
