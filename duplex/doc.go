@@ -128,7 +128,8 @@
 //     [RawClient.Receive] and [Client.Call] are owned by the caller.
 //   - A handler blocks the server while it runs (with the default single
 //     worker), and so does a client that does not read its responses: the
-//     server waits for space in the response ring. A pipelining client
+//     server waits for space in the response ring ([RawMultiServer]: for
+//     at most its stall timeout, then it disconnects that client). A pipelining client
 //     must receive concurrently with sending, or bound its requests in
 //     flight, or both sides stall on full rings.
 //   - Responses are matched to requests by position only. A call whose ctx
