@@ -247,9 +247,12 @@ func (s *RawMultiServer) serveFrame(ctx context.Context, f *core.Frame, k int) {
 	if herr != nil && herr != ss.mismatch && !errors.Is(herr, core.ErrReaderDead) {
 		s.report(handlerFailure(herr))
 	}
-	wctx, cancel := context.WithTimeout(ctx, s.o.stallTimeout)
-	werr := rw.flush(wctx, ss.w)
-	cancel()
+	werr := rw.flush(doneCtx, ss.w) // room in the ring: written, and no timer armed
+	if errors.Is(werr, core.ErrBufferFull) && ctx.Err() == nil {
+		wctx, cancel := context.WithTimeout(ctx, s.o.stallTimeout)
+		werr = rw.flush(wctx, ss.w)
+		cancel()
+	}
 	switch {
 	case werr == nil:
 	case errors.Is(werr, core.ErrReaderDead) || errors.Is(herr, core.ErrReaderDead):
