@@ -84,7 +84,8 @@ func roleMultiStuck(c *testproc.Child, a []string) int {
 // server disconnects it after the stall timeout, and 3 other client
 // processes calling flat out complete 10^4 calls each meanwhile; the
 // stuck client, once it reads, gets its responses in order and then
-// ErrClientDisconnected, and the server reported the disconnection.
+// ErrClientDisconnected, and the server reported the disconnection. A
+// second stuck client is SIGKILLed after its disconnection.
 func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 	name := multiChannel(t)
 	const stall = time.Second
@@ -110,6 +111,11 @@ func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 
 	stuck := testproc.Start(t, "multi-stuck", name, "99")
 	stuck.Expect("ready", time.Minute)
+	// A second stuck client, SIGKILLed once disconnected: the server
+	// must still stop its farewell writer and remove its response buffer
+	// (multiChannel reports leftovers).
+	killed := testproc.Start(t, "multi-stuck", name, "98")
+	killed.Expect("ready", time.Minute)
 	time.Sleep(200 * time.Millisecond) // its 64 KiB ring is full well before the others start
 	n := multiCalls(testing.Short() || raceOn)
 	start := time.Now()
@@ -131,12 +137,13 @@ func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 	// The stuck client was disconnected (it has been stuck for longer
 	// than the stall timeout by now, also if the others were fast).
 	deadline := time.Now().Add(10 * stall)
-	for !hasDisconnect(&mu, &reported) {
+	for disconnects(&mu, &reported) < 2 {
 		if time.Now().After(deadline) {
 			t.Fatalf("stuck client not disconnected within %v; reported %v", 10*stall, reported)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	killed.Kill()
 	stuck.Send("read")
 	l := stuck.Expect("end", time.Minute)
 	var got int
@@ -153,13 +160,29 @@ func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 	}
 }
 
-func hasDisconnect(mu *sync.Mutex, reported *[]error) bool {
+func disconnects(mu *sync.Mutex, reported *[]error) int {
 	mu.Lock()
 	defer mu.Unlock()
+	n := 0
 	for _, err := range *reported {
 		if errors.Is(err, ErrClientDisconnected) && strings.Contains(err.Error(), "full for") {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
+}
+
+func TestMulti_StallTimeoutOption(t *testing.T) {
+	name := multiChannel(t)
+	if _, err := NewRawMultiServer(name, 2, multiHandler, WithStallTimeout(-time.Second)); err == nil {
+		t.Fatal("negative stall timeout accepted")
+	}
+	srv, err := NewRawMultiServer(name, 2, multiHandler, WithRequestBuffer(bufCfg(smallBuf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if srv.o.stallTimeout != DefaultStallTimeout {
+		t.Errorf("stall timeout %v, want the default %v", srv.o.stallTimeout, DefaultStallTimeout)
+	}
 }
