@@ -59,10 +59,11 @@ var (
 	ErrHandlerPanic = errors.New("zerobuffer: duplex handler panicked")
 
 	// ErrClientDisconnected: a [RawMultiServer] disconnected this client
-	// because it left its response ring full for longer than the server's
-	// stall timeout ([WithStallTimeout]) while other clients waited. The
-	// client gets it, after the responses written before, for every
-	// pending call; it is unusable afterwards: Close it and dial again.
+	// because it did not read its responses: its response ring stayed
+	// full for the server's stall timeout ([WithStallTimeout]), or more
+	// responses queued up in the server than the ring holds. The client
+	// gets it, after the responses written before, for every pending
+	// call; it is unusable afterwards: Close it and dial again.
 	ErrClientDisconnected = errors.New("zerobuffer: duplex client disconnected: it did not read its responses")
 )
 

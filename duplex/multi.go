@@ -20,14 +20,16 @@ package duplex
 //     reachable, in that lane's request order; a request with sequence
 //     number 1 starts the lane's session (the core restarts sequences per
 //     writer). Handlers run one at a time on the Serve goroutine.
-//   - No client can hold up the others for longer than the stall timeout:
-//     a handler builds its response in heap memory, and the Serve
-//     goroutine waits at most the stall timeout for room in the client's
-//     response ring. A client whose ring stays full that long is
-//     disconnected: its later requests are dropped, and a goroutine of its
-//     own (never the Serve goroutine) writes the farewell frame, an error
-//     response carrying ErrClientDisconnected's text, once the client
-//     reads again. That goroutine ends before the session's writer closes.
+//   - The Serve goroutine never waits for a client's response ring: a
+//     handler builds its response in heap memory, and a response that
+//     finds the ring full goes to the client's response queue, written by
+//     a goroutine of that client's own (multiqueue.go). A client whose
+//     ring stays full for the stall timeout, or that lets more than a
+//     ring's worth of responses queue up, is disconnected: its later
+//     requests are dropped and it reads the farewell frame, an error
+//     response carrying ErrClientDisconnected's text, after the responses
+//     already in its ring. The queue goroutine ends before the session's
+//     writer closes.
 
 import (
 	"bytes"
@@ -55,8 +57,10 @@ const DefaultStallTimeout = 2 * time.Second
 
 // WithStallTimeout sets how long a [RawMultiServer] waits for room in a
 // client's full response ring (a client that does not read its
-// responses) before it disconnects the client, so that one stuck client
-// holds up the others for at most d, once. The disconnected client's
+// responses) before it disconnects the client. The server keeps serving
+// the other clients meanwhile: the waiting client's responses queue up
+// in server memory, at most as many bytes as its ring holds; a client
+// that exceeds that is disconnected at once. A disconnected client's
 // later requests are dropped and its pending calls fail with
 // [ErrClientDisconnected] once it reads the responses written before.
 // Default [DefaultStallTimeout]. Multi server only: [RawServer] serves
@@ -75,23 +79,25 @@ func WithStallTimeout(d time.Duration) Option {
 // Handlers run one at a time on the goroutine that called Serve, taking
 // the clients' requests round robin (see core.FanIn). [WithWorkers] is
 // ignored. Each response is built in heap memory and copied into the
-// client's ring once, so that writing it can be bounded: a client that
-// leaves its response ring full for [WithStallTimeout] is disconnected
-// (logged, and reported to [WithOnError] as [ErrClientDisconnected])
-// instead of stalling every other client. Its methods are safe for
-// concurrent use.
+// client's ring once, so that no client can stall the others: a response
+// that finds its client's ring full waits in a queue of that client's
+// own, and a client that leaves its ring full for [WithStallTimeout], or
+// lets more than a ring's worth of responses queue up, is disconnected
+// (logged, and reported to [WithOnError] as [ErrClientDisconnected]).
+// Its methods are safe for concurrent use.
 type RawMultiServer struct {
 	name    string
 	o       options
 	handler HandlerFunc
 	fi      *core.FanIn
 
-	mu      sync.Mutex
-	serving bool
-	closing bool
-	cancel  context.CancelFunc
-	done    chan struct{}
-	release sync.Once
+	mu       sync.Mutex
+	reportMu sync.Mutex // serialises report: queue goroutines report too
+	serving  bool
+	closing  bool
+	cancel   context.CancelFunc
+	done     chan struct{}
+	release  sync.Once
 
 	// Owned by the serving goroutine.
 	sess []multiSession
@@ -104,7 +110,7 @@ type multiSession struct {
 	resp     string       // name of that buffer
 	gone     bool         // the client died or was disconnected: drop its requests
 	mismatch error        // the client's metadata failed o.checkMeta: answer with it
-	farewell func()       // stops and waits for the farewell writer, if one runs
+	q        *respQueue   // responses waiting for room in the client's ring, if any
 }
 
 // NewRawMultiServer creates the request lanes of channel name (lane 0 is
@@ -216,6 +222,8 @@ func (s *RawMultiServer) releaseAll() {
 }
 
 func (s *RawMultiServer) report(err error) {
+	s.reportMu.Lock()
+	defer s.reportMu.Unlock()
 	s.o.logger.Warn("zerobuffer: duplex multi server", "name", s.name, "err", err)
 	if s.o.onError != nil {
 		s.o.onError(err)
@@ -237,7 +245,7 @@ func (s *RawMultiServer) serveFrame(ctx context.Context, f *core.Frame, k int) {
 		return
 	}
 	rw := &s.rw
-	rw.reset(nil, ss.w.MaxFrameSize()) // heap: the ring write below is bounded
+	rw.reset(nil, ss.w.MaxFrameSize()) // heap: send never waits for the client
 	herr := ss.mismatch
 	if herr == nil {
 		herr = runHandler(s.handler, ctx, f.Data(), rw)
@@ -247,43 +255,7 @@ func (s *RawMultiServer) serveFrame(ctx context.Context, f *core.Frame, k int) {
 	if herr != nil && herr != ss.mismatch && !errors.Is(herr, core.ErrReaderDead) {
 		s.report(handlerFailure(herr))
 	}
-	werr := rw.flush(doneCtx, ss.w) // room in the ring: written, and no timer armed
-	if errors.Is(werr, core.ErrBufferFull) && ctx.Err() == nil {
-		wctx, cancel := context.WithTimeout(ctx, s.o.stallTimeout)
-		werr = rw.flush(wctx, ss.w)
-		cancel()
-	}
-	switch {
-	case werr == nil:
-	case errors.Is(werr, core.ErrReaderDead) || errors.Is(herr, core.ErrReaderDead):
-		ss.gone = true // the client died: drop the rest of its requests
-	case ctx.Err() != nil:
-		// Closing: the client learns it from the closed response buffer.
-	case errors.Is(werr, context.DeadlineExceeded):
-		s.disconnect(ctx, k)
-	default:
-		s.report(fmt.Errorf("duplex: write response: %w", werr))
-	}
-}
-
-// disconnect gives up on lane k's client, whose response ring stayed full
-// for the stall timeout: its later requests are dropped, and a goroutine
-// writes the farewell frame once the client makes room (or until the
-// session ends), so that the client's pending calls fail with
-// ErrClientDisconnected instead of waiting for responses that never come.
-func (s *RawMultiServer) disconnect(ctx context.Context, k int) {
-	ss := &s.sess[k]
-	ss.gone = true
-	s.report(fmt.Errorf("duplex: lane %d: %w: response ring %q full for %v, dropping its requests",
-		k, ErrClientDisconnected, ss.resp, s.o.stallTimeout))
-	fctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	w, frame := ss.w, AppendErrorFrame(nil, ErrClientDisconnected.Error())
-	go func() {
-		defer close(done)
-		_ = w.WriteFrame(fctx, frame) // fails when the client dies or the session ends
-	}()
-	ss.farewell = func() { stop(); <-done }
+	s.send(ctx, k, rw.buf)
 }
 
 // startSession connects to the response buffer lane k declares and checks
@@ -371,9 +343,7 @@ func (s *RawMultiServer) connectBack(ctx context.Context, k int, resp string) (*
 func (s *RawMultiServer) endSession(k int) {
 	ss := s.sess[k]
 	s.sess[k] = multiSession{}
-	if ss.farewell != nil {
-		ss.farewell()
-	}
+	ss.stopQueue()
 	if ss.w == nil {
 		return
 	}

@@ -16,14 +16,15 @@ import (
 
 func init() { childRoles["multi-stuck"] = roleMultiStuck }
 
-// roleMultiStuck: name id. A client that sends requests (about 16 per
-// millisecond) and reads none until its input says "read"; then it stops
+// roleMultiStuck: name id limit. A client that sends requests (about 16
+// per millisecond; at most limit unless 0) and reads none until its input
+// says "read"; then it stops
 // sending and receives until an error, checking every response, and
 // prints "end N DISCONNECTED ERR" (N responses received, DISCONNECTED
 // whether ERR matches ErrClientDisconnected). Its response ring is small
 // (64 KiB) so that it fills quickly.
 func roleMultiStuck(c *testproc.Child, a []string) int {
-	name, id := a[0], uint64(atoi(a[1]))
+	name, id, limit := a[0], uint64(atoi(a[1])), uint64(atoi(a[2]))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cl, err := DialRawMulti(ctx, name, WithResponseBuffer(bufCfg(64<<10)))
@@ -36,6 +37,9 @@ func roleMultiStuck(c *testproc.Child, a []string) int {
 	sendErr := make(chan error, 1)
 	go func() {
 		for i := uint64(1); ; i++ {
+			if limit > 0 && i > limit {
+				<-stop
+			}
 			select {
 			case <-stop:
 				sendErr <- nil
@@ -80,8 +84,8 @@ func roleMultiStuck(c *testproc.Child, a []string) int {
 }
 
 // TestMulti_StuckClientDoesNotStallOthers: one client process sends
-// requests and never reads its responses; its response ring fills. The
-// server disconnects it after the stall timeout, and 3 other client
+// requests and never reads its responses; its response ring fills, then
+// its response queue. The server disconnects it, and 3 other client
 // processes calling flat out complete 10^4 calls each meanwhile; the
 // stuck client, once it reads, gets its responses in order and then
 // ErrClientDisconnected, and the server reported the disconnection. A
@@ -109,12 +113,15 @@ func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 		}
 	})
 
-	stuck := testproc.Start(t, "multi-stuck", name, "99")
+	stuck := testproc.Start(t, "multi-stuck", name, "99", "0")
 	stuck.Expect("ready", time.Minute)
-	// A second stuck client, SIGKILLed once disconnected: the server
-	// must still stop its farewell writer and remove its response buffer
-	// (multiChannel reports leftovers).
-	killed := testproc.Start(t, "multi-stuck", name, "98")
+	// A second stuck client sends 1000 requests only: its 64 KiB ring
+	// takes about 800 responses, the rest wait in its queue, and it is
+	// disconnected by the stall timeout rather than by the queue limit.
+	// It is SIGKILLed once disconnected: the server must still stop its
+	// queue writer and remove its response buffer (multiChannel reports
+	// leftovers).
+	killed := testproc.Start(t, "multi-stuck", name, "98", "1000")
 	killed.Expect("ready", time.Minute)
 	time.Sleep(200 * time.Millisecond) // its 64 KiB ring is full well before the others start
 	n := multiCalls(testing.Short() || raceOn)
@@ -137,9 +144,10 @@ func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 	// The stuck client was disconnected (it has been stuck for longer
 	// than the stall timeout by now, also if the others were fast).
 	deadline := time.Now().Add(10 * stall)
-	for disconnects(&mu, &reported) < 2 {
+	for disconnects(&mu, &reported, "more responses waiting") < 1 || disconnects(&mu, &reported, "full for") < 1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("stuck client not disconnected within %v; reported %v", 10*stall, reported)
+			mu.Lock()
+			t.Fatalf("stuck clients not disconnected (once by the queue limit, once by the stall timeout) within %v; reported %v", 10*stall, reported)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -160,12 +168,12 @@ func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 	}
 }
 
-func disconnects(mu *sync.Mutex, reported *[]error) int {
+func disconnects(mu *sync.Mutex, reported *[]error, reason string) int {
 	mu.Lock()
 	defer mu.Unlock()
 	n := 0
 	for _, err := range *reported {
-		if errors.Is(err, ErrClientDisconnected) && strings.Contains(err.Error(), "full for") {
+		if errors.Is(err, ErrClientDisconnected) && strings.Contains(err.Error(), reason) {
 			n++
 		}
 	}
@@ -184,5 +192,75 @@ func TestMulti_StallTimeoutOption(t *testing.T) {
 	defer srv.Close()
 	if srv.o.stallTimeout != DefaultStallTimeout {
 		t.Errorf("stall timeout %v, want the default %v", srv.o.stallTimeout, DefaultStallTimeout)
+	}
+}
+
+// TestMulti_SlowClientQueued: a client pipelines more requests than its
+// response ring holds and reads them late, three times over: the
+// responses that found the ring full wait in its queue and arrive in
+// request order, and the client is not disconnected (its ring never
+// stays full for the stall timeout, and the queue stays below a ring's
+// worth).
+func TestMulti_SlowClientQueued(t *testing.T) {
+	name := multiChannel(t)
+	var mu sync.Mutex
+	var reported []error
+	srv, err := NewRawMultiServer(name, 4, multiHandler, WithRequestBuffer(bufCfg(smallBuf)),
+		WithStallTimeout(5*time.Second), WithOnError(func(err error) {
+			mu.Lock()
+			reported = append(reported, err)
+			mu.Unlock()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background()) }()
+	defer func() {
+		_ = srv.Close()
+		if err := <-done; err != ErrServerClosed {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	ctx := ctxT(t, time.Minute)
+	cl, err := DialRawMulti(ctx, name, WithResponseBuffer(bufCfg(64<<10))) // about 800 responses
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	i := uint64(0)
+	for round := range 3 {
+		first := i + 1
+		for range 1200 {
+			i++
+			if err := cl.Send(ctx, multiReq(7, i)); err != nil {
+				t.Fatalf("round %d send %d: %v", round, i, err)
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // the ring is full, the rest queued
+		for j := first; j <= i; j++ {
+			resp, err := cl.Receive(ctx)
+			if err != nil {
+				t.Fatalf("round %d receive %d: %v", round, j, err)
+			}
+			if !bytes.Equal(resp, xorFF(multiReq(7, j))) {
+				t.Fatalf("round %d: response %d out of order", round, j)
+			}
+		}
+		// Between the rounds, plain calls: the queue has handed the ring
+		// back to direct writes.
+		for range 50 {
+			i++
+			req := multiReq(7, i)
+			resp, err := cl.Call(ctx, req)
+			if err != nil || !bytes.Equal(resp, xorFF(req)) {
+				t.Fatalf("round %d call %d: %v", round, i, err)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) > 0 {
+		t.Errorf("server reported %v", reported)
 	}
 }
