@@ -16,7 +16,8 @@ import (
 // passed to the handler, and the handler's Resp is encoded into the
 // response frame; a handler error becomes an error response that the
 // client returns as a [*HandlerError]. Lifecycle, options and ordering are
-// those of [RawServer], which carries it.
+// those of [RawServer], which carries it ([RawMultiServer] for a server
+// from [NewMultiServer]).
 //
 // Unless [WithoutCodecCheck] is given, the server writes
 // "zerobuffer-codec=NAME\n" (NAME of the response encoder) into each
