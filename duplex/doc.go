@@ -53,6 +53,14 @@
 // takes its lane. A C++ DuplexClient (or [DialRaw]) connects to
 // NAME_request/NAME_response as before and is served on lane 0, with the
 // caveat of the single-client server below. Handlers run one at a time.
+// One client cannot stall the others: responses that find a client's
+// ring full wait in a queue of that client's own, and a client that leaves
+// its ring full for the stall timeout ([WithStallTimeout], default 2s), or
+// lets more than a ring's worth of responses queue up, is disconnected,
+// its later requests dropped, and its pending calls fail with
+// [ErrClientDisconnected].
+// The typed counterparts are [NewMultiServer] and [DialMulti], with the
+// codec check of [Server] and [Client] made per client.
 //
 // # Error responses
 //
@@ -122,7 +130,8 @@
 //     [RawClient.Receive] and [Client.Call] are owned by the caller.
 //   - A handler blocks the server while it runs (with the default single
 //     worker), and so does a client that does not read its responses: the
-//     server waits for space in the response ring. A pipelining client
+//     server waits for space in the response ring ([RawMultiServer]: it
+//     queues that client's responses and serves the others, see above). A pipelining client
 //     must receive concurrently with sending, or bound its requests in
 //     flight, or both sides stall on full rings.
 //   - Responses are matched to requests by position only. A call whose ctx

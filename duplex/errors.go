@@ -57,6 +57,14 @@ var (
 	// error response and reports the panic value and stack to its error
 	// hook; the client sees only this message.
 	ErrHandlerPanic = errors.New("zerobuffer: duplex handler panicked")
+
+	// ErrClientDisconnected: a [RawMultiServer] disconnected this client
+	// because it did not read its responses: its response ring stayed
+	// full for the server's stall timeout ([WithStallTimeout]), or more
+	// responses queued up in the server than the ring holds. The client
+	// gets it, after the responses written before, for every pending
+	// call; it is unusable afterwards: Close it and dial again.
+	ErrClientDisconnected = errors.New("zerobuffer: duplex client disconnected: it did not read its responses")
 )
 
 // HandlerError is the error a client returns for an error response: the

@@ -20,6 +20,16 @@ package duplex
 //     reachable, in that lane's request order; a request with sequence
 //     number 1 starts the lane's session (the core restarts sequences per
 //     writer). Handlers run one at a time on the Serve goroutine.
+//   - The Serve goroutine never waits for a client's response ring: a
+//     handler builds its response in heap memory, and a response that
+//     finds the ring full goes to the client's response queue, written by
+//     a goroutine of that client's own (multiqueue.go). A client whose
+//     ring stays full for the stall timeout, or that lets more than a
+//     ring's worth of responses queue up, is disconnected: its later
+//     requests are dropped and it reads the farewell frame, an error
+//     response carrying ErrClientDisconnected's text, after the responses
+//     already in its ring. The queue goroutine ends before the session's
+//     writer closes.
 
 import (
 	"bytes"
@@ -29,7 +39,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +50,25 @@ import (
 // metadata.
 const multiRespKey = "zerobuffer-duplex-response="
 
+// DefaultStallTimeout is how long a [RawMultiServer] waits by default for
+// room in one client's response ring before it disconnects that client
+// (see [WithStallTimeout]).
+const DefaultStallTimeout = 2 * time.Second
+
+// WithStallTimeout sets how long a [RawMultiServer] waits for room in a
+// client's full response ring (a client that does not read its
+// responses) before it disconnects the client. The server keeps serving
+// the other clients meanwhile: the waiting client's responses queue up
+// in server memory, at most as many bytes as its ring holds; a client
+// that exceeds that is disconnected at once. A disconnected client's
+// later requests are dropped and its pending calls fail with
+// [ErrClientDisconnected] once it reads the responses written before.
+// Default [DefaultStallTimeout]. Multi server only: [RawServer] serves
+// one client and waits for it as long as it lives.
+func WithStallTimeout(d time.Duration) Option {
+	return func(o *options) { o.stallTimeout = d }
+}
+
 // RawMultiServer answers requests of raw bytes from many client processes
 // at once on channel NAME: every client has a request lane and a response
 // buffer of its own, and gets only the responses to its own requests, in
@@ -50,19 +78,26 @@ const multiRespKey = "zerobuffer-duplex-response="
 //
 // Handlers run one at a time on the goroutine that called Serve, taking
 // the clients' requests round robin (see core.FanIn). [WithWorkers] is
-// ignored. Its methods are safe for concurrent use.
+// ignored. Each response is built in heap memory and copied into the
+// client's ring once, so that no client can stall the others: a response
+// that finds its client's ring full waits in a queue of that client's
+// own, and a client that leaves its ring full for [WithStallTimeout], or
+// lets more than a ring's worth of responses queue up, is disconnected
+// (logged, and reported to [WithOnError] as [ErrClientDisconnected]).
+// Its methods are safe for concurrent use.
 type RawMultiServer struct {
 	name    string
 	o       options
 	handler HandlerFunc
 	fi      *core.FanIn
 
-	mu      sync.Mutex
-	serving bool
-	closing bool
-	cancel  context.CancelFunc
-	done    chan struct{}
-	release sync.Once
+	mu       sync.Mutex
+	reportMu sync.Mutex // serialises report: queue goroutines report too
+	serving  bool
+	closing  bool
+	cancel   context.CancelFunc
+	done     chan struct{}
+	release  sync.Once
 
 	// Owned by the serving goroutine.
 	sess []multiSession
@@ -71,9 +106,11 @@ type RawMultiServer struct {
 
 // multiSession is the server's side of the client on one lane.
 type multiSession struct {
-	w    *core.Writer // writer on the client's response buffer; nil if none
-	resp string       // name of that buffer
-	gone bool         // the client's response reader died: drop its requests
+	w        *core.Writer // writer on the client's response buffer; nil if none
+	resp     string       // name of that buffer
+	gone     bool         // the client died or was disconnected: drop its requests
+	mismatch error        // the client's metadata failed o.checkMeta: answer with it
+	q        *respQueue   // responses waiting for room in the client's ring, if any
 }
 
 // NewRawMultiServer creates the request lanes of channel name (lane 0 is
@@ -92,6 +129,12 @@ func NewRawMultiServer(name string, maxClients int, h HandlerFunc, opts ...Optio
 	}
 	if err := validateName(name); err != nil {
 		return nil, err
+	}
+	switch {
+	case o.stallTimeout == 0:
+		o.stallTimeout = DefaultStallTimeout
+	case o.stallTimeout < 0:
+		return nil, fmt.Errorf("zerobuffer: duplex: stall timeout %v must be positive", o.stallTimeout)
 	}
 	fc := core.FanInConfig{MaxLanes: maxClients, ResetOnLeave: true}
 	fi, err := core.NewFanIn(RequestName(name), o.reqCfg, fc, o.coreOpts...)
@@ -179,6 +222,8 @@ func (s *RawMultiServer) releaseAll() {
 }
 
 func (s *RawMultiServer) report(err error) {
+	s.reportMu.Lock()
+	defer s.reportMu.Unlock()
 	s.o.logger.Warn("zerobuffer: duplex multi server", "name", s.name, "err", err)
 	if s.o.onError != nil {
 		s.o.onError(err)
@@ -200,34 +245,17 @@ func (s *RawMultiServer) serveFrame(ctx context.Context, f *core.Frame, k int) {
 		return
 	}
 	rw := &s.rw
-	rw.reset(ss.w, ss.w.MaxFrameSize())
-	herr := s.callHandler(ctx, f.Data(), rw)
-	werr := rw.finish(ctx, herr)
+	rw.reset(nil, ss.w.MaxFrameSize()) // heap: send never waits for the client
+	herr := ss.mismatch
+	if herr == nil {
+		herr = runHandler(s.handler, ctx, f.Data(), rw)
+	}
+	_ = rw.finish(ctx, herr) // buffered: only builds an error response
 	_ = f.Release()
-	if herr != nil && !errors.Is(herr, core.ErrReaderDead) {
-		var pe *panicError
-		if errors.As(herr, &pe) {
-			herr = pe.detail()
-		}
-		s.report(fmt.Errorf("duplex: handler: %w", herr))
+	if herr != nil && herr != ss.mismatch && !errors.Is(herr, core.ErrReaderDead) {
+		s.report(handlerFailure(herr))
 	}
-	if errors.Is(werr, core.ErrReaderDead) || errors.Is(herr, core.ErrReaderDead) {
-		ss.gone = true // the client died: drop the rest of its requests
-	} else if werr != nil && ctx.Err() == nil {
-		s.report(fmt.Errorf("duplex: write response: %w", werr))
-	}
-}
-
-func (s *RawMultiServer) callHandler(ctx context.Context, req []byte, rw *ResponseWriter) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = &panicError{val: p, stack: debug.Stack()}
-		}
-		if err == nil && !rw.committed() {
-			err = ErrNoResponse
-		}
-	}()
-	return s.handler(ctx, req, rw)
+	s.send(ctx, k, rw.buf)
 }
 
 // startSession connects to the response buffer lane k declares and checks
@@ -260,6 +288,12 @@ func (s *RawMultiServer) startSession(ctx context.Context, k int) {
 		}
 	}
 	s.sess[k] = multiSession{w: w, resp: resp}
+	if s.o.checkMeta != nil {
+		if err := s.o.checkMeta(user); err != nil {
+			s.sess[k].mismatch = err
+			s.report(fmt.Errorf("duplex: lane %d: %w", k, err))
+		}
+	}
 	s.o.logger.Info("zerobuffer: duplex client connected", "name", s.name, "lane", k, "response", resp)
 	if s.o.onConnect != nil {
 		s.o.onConnect(user)
@@ -289,35 +323,18 @@ func parseMultiMeta(channel string, k int, md []byte) (resp string, user []byte,
 // connectBack connects a writer to resp while lane k's client is
 // connected, and accepts it only if resp's reader is that client.
 func (s *RawMultiServer) connectBack(ctx context.Context, k int, resp string) (*core.Writer, error) {
-	deadline := time.Now().Add(s.o.connectTimeout)
-	t := time.NewTicker(connectPoll)
-	defer t.Stop()
-	for {
-		lane := s.laneInfo(k)
-		w, err := core.NewWriter(resp, s.o.coreOpts...)
-		if err == nil {
-			if lane.WriterPID == 0 || w.ReaderPID() != lane.WriterPID {
-				_ = w.Close()
-				return nil, fmt.Errorf("response buffer reader (pid %d) is not the lane's client (pid %d)", w.ReaderPID(), lane.WriterPID)
-			}
-			return w, nil
-		}
-		retry := errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrNotReady) || errors.Is(err, core.ErrReaderDead)
-		if !retry || time.Now().After(deadline) || !lane.Connected {
-			return nil, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-t.C:
-		}
+	w, err := connectWriter(ctx, &s.o, resp, func() bool {
+		_, alive := s.fi.LaneWriter(k)
+		return alive
+	})
+	if err != nil {
+		return nil, err
 	}
-}
-
-// laneInfo returns lane k's current writer, probed now.
-func (s *RawMultiServer) laneInfo(k int) core.LaneInfo {
-	pid, alive := s.fi.LaneWriter(k)
-	return core.LaneInfo{Index: k, WriterPID: pid, Connected: alive}
+	if pid, _ := s.fi.LaneWriter(k); pid == 0 || w.ReaderPID() != pid {
+		_ = w.Close()
+		return nil, fmt.Errorf("response buffer reader (pid %d) is not the lane's client (pid %d)", w.ReaderPID(), pid)
+	}
+	return w, nil
 }
 
 // endSession closes lane k's response writer, if any. The response
@@ -326,6 +343,7 @@ func (s *RawMultiServer) laneInfo(k int) core.LaneInfo {
 func (s *RawMultiServer) endSession(k int) {
 	ss := s.sess[k]
 	s.sess[k] = multiSession{}
+	ss.stopQueue()
 	if ss.w == nil {
 		return
 	}

@@ -49,10 +49,12 @@ type options struct {
 	workers        int
 	connectTimeout time.Duration
 	noCheck        bool
+	stallTimeout   time.Duration // multi server: see WithStallTimeout
 
 	// Set by the typed layer.
 	respMeta   []byte                  // server: metadata for each client's response buffer
 	acceptMeta func(have []byte) error // client: judge metadata an earlier client wrote
+	checkMeta  func(md []byte) error   // multi server: judge a client's lane metadata
 }
 
 // WithRequestBuffer sizes the request buffer the server creates (see

@@ -73,6 +73,10 @@ func (c *RawClient) readUntil(ctx context.Context, k *call) (*core.Frame, error)
 			}
 			return nil, c.recvErr(err)
 		}
+		if msg, ok := ParseErrorFrame(f.Data()); ok && msg == ErrClientDisconnected.Error() {
+			_ = f.Release() // a multi server's farewell: nothing after it answers
+			return nil, c.fail(ErrClientDisconnected)
+		}
 		c.mu.Lock()
 		var h *call
 		if c.pending.len() > 0 {

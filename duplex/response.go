@@ -16,8 +16,8 @@ import (
 // With one worker (the default) a reserved slot of 12 bytes or more lies in
 // the response ring itself: the response is built in shared memory and
 // Commit publishes it without a copy. Smaller slots, and every slot when
-// the server runs several workers, are heap memory copied into the ring
-// once.
+// the server runs several workers or is a [RawMultiServer], are heap
+// memory copied into the ring once.
 //
 // A ResponseWriter belongs to one handler call: use it only from the
 // handler's goroutine and not after the handler returns. If the handler

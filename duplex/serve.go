@@ -147,16 +147,24 @@ func (s *RawServer) startSession(ctx context.Context) {
 // buffer is missing, not ready, or still the stale one of a dead client,
 // as long as the client is connected to the request buffer.
 func (s *RawServer) connectBack(ctx context.Context) (*core.Writer, error) {
-	deadline := time.Now().Add(s.o.connectTimeout)
+	return connectWriter(ctx, &s.o, ResponseName(s.name), s.req.WriterConnected)
+}
+
+// connectWriter connects a writer to the response buffer resp, retrying
+// for up to o.connectTimeout while the buffer is missing, not ready, or
+// still the stale one of a dead client, as long as clientAlive reports
+// the requesting client connected. Both servers connect back through it.
+func connectWriter(ctx context.Context, o *options, resp string, clientAlive func() bool) (*core.Writer, error) {
+	deadline := time.Now().Add(o.connectTimeout)
 	t := time.NewTicker(connectPoll)
 	defer t.Stop()
 	for {
-		w, err := core.NewWriter(ResponseName(s.name), s.o.coreOpts...)
+		w, err := core.NewWriter(resp, o.coreOpts...)
 		if err == nil {
 			return w, nil
 		}
 		retry := errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrNotReady) || errors.Is(err, core.ErrReaderDead)
-		if !retry || time.Now().After(deadline) || !s.req.WriterConnected() {
+		if !retry || time.Now().After(deadline) || !clientAlive() {
 			return nil, err // the client that sent the request is gone too
 		}
 		select {

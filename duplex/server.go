@@ -197,9 +197,14 @@ func (s *RawServer) report(err error) {
 	}
 }
 
-// callHandler runs the handler, turning a panic into an error, and a
-// missing response into ErrNoResponse.
-func (s *RawServer) callHandler(ctx context.Context, req []byte, rw *ResponseWriter) (err error) {
+// callHandler runs the handler; see runHandler.
+func (s *RawServer) callHandler(ctx context.Context, req []byte, rw *ResponseWriter) error {
+	return runHandler(s.handler, ctx, req, rw)
+}
+
+// runHandler runs h, turning a panic into an error, and a missing
+// response into ErrNoResponse. Both servers call handlers through it.
+func runHandler(h HandlerFunc, ctx context.Context, req []byte, rw *ResponseWriter) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &panicError{val: p, stack: debug.Stack()}
@@ -208,7 +213,7 @@ func (s *RawServer) callHandler(ctx context.Context, req []byte, rw *ResponseWri
 			err = ErrNoResponse
 		}
 	}()
-	return s.handler(ctx, req, rw)
+	return h(ctx, req, rw)
 }
 
 // panicError keeps the stack for the error hook; the client gets only
@@ -224,6 +229,16 @@ func (e *panicError) detail() error {
 	return fmt.Errorf("%w: %v\n%s", ErrHandlerPanic, e.val, e.stack)
 }
 
+// handlerFailure is the error hook's view of a handler error: with the
+// panic value and stack of a panic.
+func handlerFailure(herr error) error {
+	var pe *panicError
+	if errors.As(herr, &pe) {
+		herr = pe.detail()
+	}
+	return fmt.Errorf("duplex: handler: %w", herr)
+}
+
 // after reports the outcome of one request: the handler's error and the
 // error of writing its response. A dead client marks the session gone.
 func (s *RawServer) after(ctx context.Context, herr, werr error) {
@@ -231,11 +246,7 @@ func (s *RawServer) after(ctx context.Context, herr, werr error) {
 		herr, werr = nil, cmp.Or(werr, herr)
 	}
 	if herr != nil {
-		var pe *panicError
-		if errors.As(herr, &pe) {
-			herr = pe.detail()
-		}
-		s.report(fmt.Errorf("duplex: handler: %w", herr))
+		s.report(handlerFailure(herr))
 	}
 	switch {
 	case werr == nil:

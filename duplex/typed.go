@@ -16,7 +16,8 @@ import (
 // passed to the handler, and the handler's Resp is encoded into the
 // response frame; a handler error becomes an error response that the
 // client returns as a [*HandlerError]. Lifecycle, options and ordering are
-// those of [RawServer], which carries it.
+// those of [RawServer], which carries it ([RawMultiServer] for a server
+// from [NewMultiServer]).
 //
 // Unless [WithoutCodecCheck] is given, the server writes
 // "zerobuffer-codec=NAME\n" (NAME of the response encoder) into each
@@ -28,6 +29,7 @@ import (
 // A Server is safe for concurrent use.
 type Server[Req, Resp any] struct {
 	raw      *RawServer
+	multi    *RawMultiServer // instead of raw, for NewMultiServer
 	decode   func([]byte) (Req, error)
 	enc      codec.Encoder[Resp]
 	h        func(ctx context.Context, req Req) (Resp, error)
@@ -119,16 +121,38 @@ func (s *Server[Req, Resp]) handle(ctx context.Context, data []byte, rw *Respons
 }
 
 // Name returns the channel name.
-func (s *Server[Req, Resp]) Name() string { return s.raw.Name() }
+func (s *Server[Req, Resp]) Name() string {
+	if s.multi != nil {
+		return s.multi.Name()
+	}
+	return s.raw.Name()
+}
 
-// Serve answers requests; see [RawServer.Serve].
-func (s *Server[Req, Resp]) Serve(ctx context.Context) error { return s.raw.Serve(ctx) }
+// Serve answers requests; see [RawServer.Serve] and [RawMultiServer.Serve].
+func (s *Server[Req, Resp]) Serve(ctx context.Context) error {
+	if s.multi != nil {
+		return s.multi.Serve(ctx)
+	}
+	return s.raw.Serve(ctx)
+}
 
-// Shutdown stops the server gracefully; see [RawServer.Shutdown].
-func (s *Server[Req, Resp]) Shutdown(ctx context.Context) error { return s.raw.Shutdown(ctx) }
+// Shutdown stops the server gracefully; see [RawServer.Shutdown]. A
+// server from [NewMultiServer] has no graceful drain: Shutdown closes it
+// at once, like Close.
+func (s *Server[Req, Resp]) Shutdown(ctx context.Context) error {
+	if s.multi != nil {
+		return s.multi.Close()
+	}
+	return s.raw.Shutdown(ctx)
+}
 
 // Close stops the server at once; see [RawServer.Close].
-func (s *Server[Req, Resp]) Close() error { return s.raw.Close() }
+func (s *Server[Req, Resp]) Close() error {
+	if s.multi != nil {
+		return s.multi.Close()
+	}
+	return s.raw.Close()
+}
 
 // Client calls a typed [Server]: [Client.Call] encodes a Req into one
 // request frame and decodes the response into a Resp the caller owns.
@@ -154,6 +178,12 @@ type Client[Req, Resp any] struct {
 // request codec as the first (metadata is write-once per request buffer).
 func Dial[Req, Resp any](ctx context.Context, name string, enc codec.Encoder[Req], dec codec.Decoder[Resp],
 	opts ...Option) (*Client[Req, Resp], error) {
+	return dialTyped(ctx, name, enc, dec, opts, DialRaw)
+}
+
+// dialTyped is Dial over dialRaw ([DialRaw] or [DialRawMulti]).
+func dialTyped[Req, Resp any](ctx context.Context, name string, enc codec.Encoder[Req], dec codec.Decoder[Resp],
+	opts []Option, dialRaw func(context.Context, string, ...Option) (*RawClient, error)) (*Client[Req, Resp], error) {
 	if enc == nil || dec == nil {
 		return nil, errors.New("zerobuffer: duplex: nil encoder or decoder")
 	}
@@ -177,7 +207,7 @@ func Dial[Req, Resp any](ctx context.Context, name string, enc codec.Encoder[Req
 	if err := codec.ValidateName(enc.Name()); err != nil {
 		return nil, err
 	}
-	raw, err := DialRaw(ctx, name, append(slices.Clip(opts), hook)...)
+	raw, err := dialRaw(ctx, name, append(slices.Clip(opts), hook)...)
 	if err != nil {
 		return nil, err
 	}
