@@ -138,12 +138,13 @@ func (rw *ResponseWriter) finish(ctx context.Context, herr error) error {
 		if herr == nil {
 			herr = ErrNoResponse
 		}
+		msg := handlerText(herr)
 		if rw.state == rwRingOpen {
-			putErrorFrame(rw.slot, herr.Error()) // reuse the slot: the core cannot undo a Reserve
+			putErrorFrame(rw.slot, msg) // reuse the slot: the core cannot undo a Reserve
 			rw.state, rw.slot = rwSent, nil
 			return rw.w.Commit()
 		}
-		rw.buf = AppendErrorFrame(rw.buf[:0], errorText(herr.Error(), rw.max-errFrameMin))
+		rw.buf = AppendErrorFrame(rw.buf[:0], errorText(msg, rw.max-errFrameMin))
 		rw.state = rwBufReady
 	}
 	if rw.state == rwBufReady && rw.w != nil {
@@ -168,3 +169,15 @@ func (rw *ResponseWriter) send(ctx context.Context) error {
 
 // committed reports whether the handler produced its own response.
 func (rw *ResponseWriter) committed() bool { return rw.state == rwSent || rw.state == rwBufReady }
+
+// handlerText is the text of a handler's error response. A handler error
+// that reads exactly like a multi server's farewell (a proxy passing on
+// ErrClientDisconnected from upstream) gets a prefix, so that a client
+// never takes a handler's answer for its own disconnection.
+func handlerText(herr error) string {
+	msg := herr.Error()
+	if msg == ErrClientDisconnected.Error() {
+		return "handler: " + msg
+	}
+	return msg
+}

@@ -84,6 +84,8 @@ func TestRawServer_HandlerErrors(t *testing.T) {
 		switch string(req) {
 		case "fail":
 			return errors.New("boom")
+		case "farewell-text": // a proxy passing on an upstream's disconnection
+			return ErrClientDisconnected
 		case "nothing":
 			return nil
 		case "reserve-big", "reserve-small":
@@ -113,6 +115,7 @@ func TestRawServer_HandlerErrors(t *testing.T) {
 	ctx := ctxT(t, 10*time.Second)
 	cases := []struct{ req, msg string }{
 		{"fail", "boom"},
+		{"farewell-text", ErrClientDisconnected.Error()}, // an answer, not this client's disconnection
 		{"nothing", ErrNoResponse.Error()},
 		{"reserve-big", "gave up after reserve"},
 		{"reserve-small", "gave up after reserve"},
