@@ -40,11 +40,12 @@ type options struct {
 	workers      int
 	queue        string
 	retryMax     time.Duration
+	lease        time.Duration
 }
 
 func buildOptions(opts []Option) options {
 	o := options{maxPending: 4096, maxBytes: -1, replicas: 1, ackWait: 10 * time.Second,
-		workers: 8, queue: "zerobuffer", retryMax: 100 * time.Millisecond}
+		workers: 8, queue: "zerobuffer", retryMax: 100 * time.Millisecond, lease: 30 * time.Second}
 	for _, fn := range opts {
 		if fn != nil {
 			fn(&o)
@@ -58,7 +59,9 @@ func WithMode(m Mode) Option { return func(o *options) { o.mode = m } }
 
 // WithMaxPending bounds the messages a JetStream channel holds that the
 // receiver has not acknowledged (the stream's MaxMsgs, with "discard new"),
-// and the pending-message limit of a core receiver. Default 4096. It is
+// and the pending-message limit of a core receiver. Default 4096. A
+// sender's announcement (at Dial) and end-of-stream message (at Close)
+// hold a place each until the receiver takes them. It is
 // applied when the stream is created; an existing stream keeps its bound.
 func WithMaxPending(n int) Option {
 	return func(o *options) {
@@ -110,6 +113,21 @@ func WithAckWait(d time.Duration) Option {
 	return func(o *options) {
 		if d > 0 {
 			o.ackWait = d
+		}
+	}
+}
+
+// WithReceiverLease sets how long a JetStream receiver that ended without
+// Close (its process was killed) keeps its claim on the channel: the
+// server deletes the receiver's consumer after this long without activity
+// and after its unacknowledged messages' AckWait, and a new [Listen] of
+// the channel succeeds from then on (before, it fails with
+// [ErrReceiverExists]). Default 30s. A live Receiver that the server
+// forgot after a long pause takes its claim again at its next receive.
+func WithReceiverLease(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.lease = d
 		}
 	}
 }
