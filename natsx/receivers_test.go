@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
 	"github.com/zerobuffer/zerobuffer-go/internal/testproc"
 	"github.com/zerobuffer/zerobuffer-go/natsx"
@@ -201,5 +203,78 @@ func TestSeveralSenders(t *testing.T) {
 	}
 	if next[0] != 200 || next[1] != 2000 || next[2] != 2000 {
 		t.Fatalf("per sender %v", next)
+	}
+}
+
+// TestReceiverReclaims: the server deletes a live receiver's consumer (as
+// it does after the receiver's lease without activity; here by a direct
+// delete). The receiver claims the channel again at its next receive and
+// gets every message, once, in order; a second receiver is still refused
+// afterwards.
+func TestReceiverReclaims(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	nc := connect(t, server(t).URL())
+	subj := subject(t)
+	defer natsx.Remove(context.Background(), nc, subj)
+	c := msgpack.New[event]()
+	tx, err := natsx.Dial(ctx, nc, subj, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx, err := natsx.Listen(ctx, connect(t, server(t).URL()), subj, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	for i := range 5 {
+		if err := tx.Send(ctx, event{Seq: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		if v, err := rx.Recv(ctx); err != nil || v.Seq != i {
+			t.Fatalf("before: %v %v, want %d", v, err, i)
+		}
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, natsx.StreamName(subj))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := st.ConsumerNames(ctx)
+	var deleted int
+	for name := range names.Name() {
+		if err := st.DeleteConsumer(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+		deleted++
+	}
+	if deleted != 1 {
+		t.Fatalf("deleted %d consumers, want the receiver's one", deleted)
+	}
+	for i := 5; i < 10; i++ {
+		if err := tx.Send(ctx, event{Seq: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 3; i < 10; i++ {
+		v, err := rx.Recv(ctx)
+		if err != nil || v.Seq != i {
+			t.Fatalf("after the consumer was deleted: %v %v, want %d", v, err, i)
+		}
+	}
+	again := 0
+	for range st.ConsumerNames(ctx).Name() {
+		again++
+	}
+	if again != 1 {
+		t.Fatalf("%d consumers after the reclaim, want 1", again)
+	}
+	if _, err := natsx.Listen(ctx, nc, subj, c); !errors.Is(err, natsx.ErrReceiverExists) {
+		t.Fatalf("second Listen after the reclaim: %v, want ErrReceiverExists", err)
 	}
 }
