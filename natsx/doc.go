@@ -63,7 +63,9 @@
 //     ended without Close (killed) holds the channel until the server
 //     drops its consumer, [WithReceiverLease] (default 30s) after its last
 //     activity and its messages' AckWait; the next receiver then gets the
-//     messages it had taken and not acknowledged. A core-mode channel
+//     messages it had taken and not acknowledged. [WithCompetingReceivers]
+//     asks instead for a group of receivers sharing the messages (at
+//     least once, no order across them, no io.EOF). A core-mode channel
 //     refuses nothing: each subscriber gets every message.
 //
 // # Several senders

@@ -41,6 +41,7 @@ type options struct {
 	queue        string
 	retryMax     time.Duration
 	lease        time.Duration
+	competing    bool
 }
 
 func buildOptions(opts []Option) options {
@@ -131,6 +132,18 @@ func WithReceiverLease(d time.Duration) Option {
 		}
 	}
 }
+
+// WithCompetingReceivers makes a JetStream [Listen] join the channel's
+// group of competing receivers instead of claiming the channel alone: the
+// receivers of the group (in any processes) share one consumer, and each
+// message goes to one of them. Delivery is then at least once (a message
+// a receiver took and did not acknowledge goes to another after
+// [WithAckWait]), with no order across receivers; announcements and
+// end-of-stream messages are skipped, so Recv never returns io.EOF (end
+// it with ctx or Close). A group and a single receiver exclude each
+// other ([ErrReceiverExists]); the group's consumer outlives its last
+// receiver by [WithReceiverLease].
+func WithCompetingReceivers() Option { return func(o *options) { o.competing = true } }
 
 // WithWorkers sets how many requests a [Server] handles at once. Default 8.
 func WithWorkers(n int) Option {

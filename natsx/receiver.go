@@ -41,7 +41,9 @@ type Receiver[T any] struct {
 	it    jetstream.MessagesContext
 	last  uint64 // stream sequence of the last message handed out
 	acked uint64 // stream sequence of the last message acknowledged
-	held  jetstream.Msg
+	// competing: one of a group sharing a consumer (WithCompetingReceivers)
+	competing bool
+	held      jetstream.Msg
 
 	// Core mode.
 	sub     *nats.Subscription
@@ -146,6 +148,9 @@ func Listen[T any](ctx context.Context, nc *nats.Conn, subject string, dec codec
 		FilterSubject:     subject,
 		InactiveThreshold: o.lease,
 	}
+	if o.competing {
+		r.ccfg.Durable, r.competing = sharedConsumer, true
+	}
 	r.pull = min(o.maxPending, 512)
 	r.st = st
 	if err := r.claim(ctx); err != nil {
@@ -213,6 +218,13 @@ func (r *Receiver[T]) reclaim(ctx context.Context, cause error) error {
 func (r *Receiver[T]) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
+	if r.competing {
+		// The consumer is the group's: only send the acknowledgements.
+		if err := r.nc.FlushWithContext(ctx); err != nil {
+			slog.Debug("natsx: receiver: flush", "subject", r.subject, "err", err)
+		}
+		return
+	}
 	if r.acked > 0 && r.nc.FlushWithContext(ctx) == nil {
 		for {
 			c, err := r.st.Consumer(ctx, r.ccfg.Durable)
@@ -351,7 +363,7 @@ func (r *Receiver[T]) nextFrame(ctx context.Context) (data []byte, seq uint64, f
 			}
 			if id := m.hdr.Get(hdrEOS); id != "" {
 				r.settle(m)
-				if r.ended(id) {
+				if !r.competing && r.ended(id) {
 					r.eof = true
 					return nil, 0, true, io.EOF
 				}
@@ -564,6 +576,11 @@ func (r *Receiver[T]) nextJS(ctx context.Context) (inMsg, error) {
 			continue
 		}
 		s := md.Sequence.Stream
+		if r.competing {
+			// Other receivers take the gaps: no order, no gap filling.
+			msg := jm
+			return inMsg{data: jm.Data(), hdr: jm.Headers(), seq: s, ack: func() { msg.Ack() }}, nil
+		}
 		if s <= r.last {
 			jm.Ack()
 			continue

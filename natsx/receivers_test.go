@@ -278,3 +278,88 @@ func TestReceiverReclaims(t *testing.T) {
 		t.Fatalf("second Listen after the reclaim: %v, want ErrReceiverExists", err)
 	}
 }
+
+// TestCompetingReceivers: with WithCompetingReceivers, a receiver process
+// and a receiver in this process share a channel's messages; a single
+// receiver is refused while the group exists, and the group refuses to
+// join while a single receiver holds the channel. The process takes 300
+// messages and closes; the messages it had taken beyond them go, after
+// the ack wait, to the receiver here: every message once in all.
+func TestCompetingReceivers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	url := server(t).URL()
+	nc := connect(t, url)
+	subj := subject(t)
+	defer natsx.Remove(context.Background(), nc, subj)
+	c := msgpack.New[event]()
+	tx, err := natsx.Dial(ctx, nc, subj, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	single, err := natsx.Listen(ctx, nc, subj, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := testproc.Start(t, "natslistener", url, subj, "30s", "1s", "competing")
+	g.Expect("refused", 30*time.Second)
+	if err := single.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	g = testproc.Start(t, "natslistener", url, subj, "30s", "1s", "competing")
+	g.Expect("listening", 30*time.Second)
+	if _, err := natsx.Listen(ctx, nc, subj, c); !errors.Is(err, natsx.ErrReceiverExists) {
+		t.Fatalf("single Listen beside a group: %v, want ErrReceiverExists", err)
+	}
+	rx, err := natsx.Listen(ctx, connect(t, url), subj, c, natsx.WithCompetingReceivers(), natsx.WithAckWait(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	const n = 1000
+	for i := range n {
+		if err := tx.Send(ctx, event{Seq: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seen := make([]int, n)
+	g.Send("recv 300")
+	line := g.Expect("got", 30*time.Second)
+	for _, f := range strings.Split(strings.TrimPrefix(line, "got "), ",") {
+		k, err := strconv.Atoi(f)
+		if err != nil || k < 0 || k >= n {
+			t.Fatalf("process got %q", f)
+		}
+		seen[k]++
+	}
+	g.Send("close")
+	g.Expect("closed", 30*time.Second)
+	here := 0
+	for here < n-300 {
+		v, err := rx.Recv(ctx)
+		if err != nil {
+			t.Fatalf("after %d here: %v", here, err)
+		}
+		if v.Seq < 0 || v.Seq >= n {
+			t.Fatalf("Seq %d", v.Seq)
+		}
+		seen[v.Seq]++
+		here++
+	}
+	for i, k := range seen {
+		if k != 1 {
+			t.Fatalf("message %d received %d times", i, k)
+		}
+	}
+	// No io.EOF in a group: the end-of-stream message is skipped.
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	if v, err := rx.Recv(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("after every message: %v %v, want the ctx error", v, err)
+	}
+}

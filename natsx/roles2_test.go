@@ -15,7 +15,8 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/natsx"
 )
 
-// natsListenerRole args: url, subject, lease (a time.Duration), ack wait.
+// natsListenerRole args: url, subject, lease (a time.Duration), ack wait,
+// and optionally "competing" (WithCompetingReceivers).
 // It listens on the JetStream channel and prints "listening", or
 // "refused" if the channel has another receiver (ErrReceiverExists), or
 // "error ...". Then it obeys its input: "recv N" receives N messages and
@@ -32,7 +33,11 @@ func natsListenerRole(c *testproc.Child, args []string) int {
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rx, err := natsx.Listen(ctx, nc, args[1], msgpack.New[event](), natsx.WithReceiverLease(lease), natsx.WithAckWait(ackWait))
+	opts := []natsx.Option{natsx.WithReceiverLease(lease), natsx.WithAckWait(ackWait)}
+	if len(args) > 4 && args[4] == "competing" {
+		opts = append(opts, natsx.WithCompetingReceivers())
+	}
+	rx, err := natsx.Listen(ctx, nc, args[1], msgpack.New[event](), opts...)
 	if errors.Is(err, natsx.ErrReceiverExists) {
 		c.Printf("refused: %v", err)
 		return 0

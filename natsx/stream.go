@@ -49,6 +49,9 @@ const (
 	metaKey = "zerobuffer-metadata"
 )
 
+// sharedConsumer is the consumer of a channel's competing receivers.
+const sharedConsumer = "zerobuffer-shared"
+
 // Server error codes of a second consumer on a work-queue stream's
 // subject: how the server refuses a second receiver of a channel.
 const (
