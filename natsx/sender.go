@@ -134,7 +134,24 @@ func (s *Sender[T]) Send(ctx context.Context, v T) error {
 	if !bw.committed {
 		return fmt.Errorf("%w: encoder %q did not commit a frame", codec.ErrEncode, s.enc.Name())
 	}
+	if s.mode == Core {
+		// Straight to the connection: no *nats.Msg to allocate, and
+		// nats.go checks max_payload itself (no second lock per message).
+		if err := s.nc.PublishRequest(s.subject, s.reply, bw.buf); err != nil {
+			return coreSendErr(err, len(bw.buf), s.nc)
+		}
+		return nil
+	}
 	return s.publish(ctx, &nats.Msg{Subject: s.subject, Reply: s.reply, Data: bw.buf})
+}
+
+// coreSendErr wraps a core publish error; a message above max_payload
+// matches core.ErrFrameTooLarge, as in JetStream mode.
+func coreSendErr(err error, n int, nc *nats.Conn) error {
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return fmt.Errorf("natsx: %d-byte message, server max_payload %d: %w: %w", n, nc.MaxPayload(), core.ErrFrameTooLarge, err)
+	}
+	return fmt.Errorf("natsx: send: %w", err)
 }
 
 func (s *Sender[T]) publish(ctx context.Context, m *nats.Msg) error {
