@@ -46,8 +46,11 @@
 // package codec) crosses once: a JetStream sender stores it in the
 // stream's metadata (write-once, like a buffer's), and the receiver checks
 // it on the first message, failing with typed.ErrCodecMismatch (sticky).
-// Core mode has no place to store it; each message carries the codec name
-// in its reply subject (no header, so no cost beyond a plain publish). Decoding is the codec's, so a malformed or oversized message
+// Core mode has no place to store it; each message carries the sender id
+// and the codec name in its reply subject (no header to encode or parse;
+// the receiving client allocates the reply string, one allocation per
+// message more than a plain publish). Decoding is the codec's, so a
+// malformed or oversized message
 // gets the errors it gets from shared memory (codec.ErrInvalid, and
 // core.ErrFrameTooLarge for a message above the server's max_payload).
 //
