@@ -93,6 +93,11 @@ func (b *toNATS) run(ctx context.Context) error {
 			return fmt.Errorf("natsx: bridge: %w", err)
 		}
 		slog.Debug("natsx: bridge: writer connected", "buffer", b.subject, "generation", gen)
+		// Announce the bridge as a sender of the channel (see hdrHello).
+		hello := &nats.Msg{Subject: b.subject, Header: nats.Header{hdrHello: []string{b.pub.id}}}
+		if err := b.pub.publish(ctx, hello, b.pub.prefix+strconv.Itoa(gen)+"-hello"); err != nil {
+			return err
+		}
 		for {
 			b.arena, b.frames = b.arena[:0], b.frames[:0]
 			var first uint64
@@ -121,7 +126,7 @@ func (b *toNATS) run(ctx context.Context) error {
 				continue
 			case err == io.EOF:
 				id := b.pub.prefix + strconv.Itoa(gen) + "-eos"
-				if perr := b.pub.publish(ctx, &nats.Msg{Subject: b.subject, Header: nats.Header{hdrEOS: []string{"1"}}}, id); perr != nil {
+				if perr := b.pub.publish(ctx, &nats.Msg{Subject: b.subject, Header: nats.Header{hdrEOS: []string{b.pub.id}}}, id); perr != nil {
 					return perr
 				}
 			case errors.Is(err, core.ErrWriterDead):

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
+	"github.com/zerobuffer/zerobuffer-go/internal/testproc"
 	"github.com/zerobuffer/zerobuffer-go/natsx"
 )
 
@@ -31,18 +33,19 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-// TestClusterServerLoss: a three-server JetStream cluster (replicas 3, all
-// in-process on loopback); one server is shut down mid-stream. Every
-// message whose Send returned nil (the cluster acknowledged it) arrives,
-// once, in order.
-func TestClusterServerLoss(t *testing.T) {
+// TestClusterServerKilled: a three-server JetStream cluster (replicas 3,
+// file storage), each server a child process; the server the receiver is
+// connected to is SIGKILLed mid-stream. Every message whose Send returned
+// nil (the cluster acknowledged it) arrives, once, in order.
+func TestClusterServerKilled(t *testing.T) {
 	n := 600
 	if testing.Short() {
 		n = 150
 	}
 	start := time.Now()
-	cports := freePorts(t, 3)
-	var servers []*natsx.Embedded
+	ports := freePorts(t, 6)
+	cports := ports[3:]
+	var procs []*testproc.Proc
 	var urls []string
 	for i := range 3 {
 		var routes []string
@@ -51,25 +54,15 @@ func TestClusterServerLoss(t *testing.T) {
 				routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
 			}
 		}
-		e, err := natsx.StartEmbedded(natsx.EmbeddedConfig{
-			ServerName: fmt.Sprintf("zb%d", i), ClusterName: "zbtest", ClusterPort: cports[i], Routes: routes,
-			ReadyTimeout: 30 * time.Second,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		servers = append(servers, e)
-		urls = append(urls, e.URL())
+		store := t.TempDir() // before Start: removed after the child is killed
+		p := testproc.Start(t, "natsserver", fmt.Sprintf("zb%d", i), strconv.Itoa(ports[i]),
+			strconv.Itoa(cports[i]), strings.Join(routes, ","), store)
+		procs = append(procs, p)
 	}
-	closed := make([]bool, 3)
-	defer func() {
-		for i, e := range servers {
-			if !closed[i] {
-				e.Close()
-			}
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	for _, p := range procs {
+		urls = append(urls, strings.TrimPrefix(p.Expect("ready", 40*time.Second), "ready "))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Second)
 	defer cancel()
 	all := strings.Join(urls, ",")
 	subj := subject(t)
@@ -82,7 +75,7 @@ func TestClusterServerLoss(t *testing.T) {
 	for {
 		var err error
 		actx, acancel := context.WithTimeout(ctx, 2*time.Second)
-		tx, err = natsx.Dial(actx, txc, subj, c, natsx.WithReplicas(3), natsx.WithMemoryStorage())
+		tx, err = natsx.Dial(actx, txc, subj, c, natsx.WithReplicas(3))
 		acancel()
 		if err == nil {
 			break
@@ -94,7 +87,7 @@ func TestClusterServerLoss(t *testing.T) {
 	}
 	t.Logf("cluster ready after %v", time.Since(start))
 	rxc := connect(t, all)
-	rx, err := natsx.Listen(ctx, rxc, subj, c, natsx.WithReplicas(3), natsx.WithMemoryStorage())
+	rx, err := natsx.Listen(ctx, rxc, subj, c, natsx.WithReplicas(3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,23 +95,21 @@ func TestClusterServerLoss(t *testing.T) {
 
 	var wg sync.WaitGroup
 	acked := 0
+	killed := -1
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for i := range n {
 			if i == n/3 {
-				// Shut down the server the receiver is connected to, or
-				// else the first one: either way a replica and some
-				// clients lose their server mid-stream.
 				k := 0
 				for j, u := range urls {
 					if u == rxc.ConnectedUrl() {
 						k = j
 					}
 				}
-				servers[k].Close()
-				closed[k] = true
-				t.Logf("shut down server %d after %d messages, at %v", k, i, time.Since(start))
+				procs[k].Kill()
+				killed = k
+				t.Logf("SIGKILLed server %d (the receiver's) after %d messages, at %v", k, i, time.Since(start))
 			}
 			if err := tx.Send(ctx, event{Seq: i}); err != nil {
 				t.Errorf("send %d: %v", i, err)
@@ -141,7 +132,10 @@ func TestClusterServerLoss(t *testing.T) {
 		got++
 	}
 	wg.Wait()
-	t.Logf("done at %v", time.Since(start))
+	t.Logf("done at %v; receiver now on %s", time.Since(start), rxc.ConnectedUrl())
+	if killed < 0 {
+		t.Fatal("no server was killed")
+	}
 	if got != acked || acked != n {
 		t.Fatalf("received %d, acknowledged %d, sent %d", got, acked, n)
 	}

@@ -9,7 +9,7 @@
 //
 //	nc, _ := nats.Connect(url)                                    // or natsx.StartEmbedded
 //	rx, err := natsx.Listen(ctx, nc, "events", msgpack.New[Event]())
-//	for ev, err := range rx.All(ctx) { ... }                       // ends after the sender's Close
+//	for ev, err := range rx.All(ctx) { ... }                       // ends after the senders' Close
 //
 //	tx, err := natsx.Dial(ctx, nc, "events", msgpack.New[Event]())
 //	err = tx.Send(ctx, Event{...})                                 // waits while the channel is full
@@ -34,8 +34,9 @@
 // retention and "discard new" at the bound, so an unacknowledged message
 // holds a place and a full stream refuses new ones; the sender retries
 // with the same message id, which the server's duplicate window (2
-// minutes) turns into a single copy; the receiver is one durable pull
-// consumer, hands out messages in stream-sequence order, drops
+// minutes) turns into a single copy; the receiver is a durable pull
+// consumer of its own (the server accepts one consumer per work-queue
+// subject, which is what refuses a second receiver), hands out messages in stream-sequence order, drops
 // redeliveries of messages it already handed out and reads a message the
 // server skipped (lost in transit) from the stream directly.
 //
@@ -45,8 +46,11 @@
 // package codec) crosses once: a JetStream sender stores it in the
 // stream's metadata (write-once, like a buffer's), and the receiver checks
 // it on the first message, failing with typed.ErrCodecMismatch (sticky).
-// Core mode has no place to store it; each message carries the codec name
-// in its reply subject (no header, so no cost beyond a plain publish). Decoding is the codec's, so a malformed or oversized message
+// Core mode has no place to store it; each message carries the sender id
+// and the codec name in its reply subject (no header to encode or parse;
+// the receiving client allocates the reply string, one allocation per
+// message more than a plain publish). Decoding is the codec's, so a
+// malformed or oversized message
 // gets the errors it gets from shared memory (codec.ErrInvalid, and
 // core.ErrFrameTooLarge for a message above the server's max_payload).
 //
@@ -55,8 +59,32 @@
 //   - The stream of a channel outlives its receiver: [Receiver.Close] keeps
 //     it and a new receiver resumes where the last one stopped. [Remove]
 //     deletes it.
-//   - Several senders may send to one channel; the first Close ends the
-//     stream for the receiver.
+//   - Several senders may send to one channel (see below).
+//   - A JetStream channel has one receiver, as a buffer has one reader: a
+//     second [Listen] of the channel, in any process, fails with
+//     [ErrReceiverExists] until the first one closes. A receiver that
+//     ended without Close (killed) holds the channel until the server
+//     drops its consumer, [WithReceiverLease] (default 30s) after its last
+//     activity and its messages' AckWait; the next receiver then gets the
+//     messages it had taken and not acknowledged. [WithCompetingReceivers]
+//     asks instead for a group of receivers sharing the messages (at
+//     least once, no order across them, no io.EOF). A core-mode channel
+//     refuses nothing: each subscriber gets every message.
+//
+// # Several senders
+//
+// Each Sender has an id. It announces itself when it is created (a
+// message stored in JetStream before Dial returns; sent at most once in
+// core mode), marks each message with its id (the JetStream message id,
+// the core reply subject), and ends with an end-of-stream message at
+// Close. A receiver knows the senders whose announcement or messages it
+// has received, and returns io.EOF after the end-of-stream message of the
+// last of them that was still open. So with several senders io.EOF comes
+// once each sender that announced itself before the others ended has
+// closed; a sender created after that finds the receiver at io.EOF, and
+// its messages wait in the stream for the next receiver. A sender that
+// dies without Close never ends: the receiver waits (bound it with ctx).
+// A restarted receiver knows only the senders it hears from again.
 //   - The *nats.Conn is the caller's: nothing here closes it.
 //
 // Requests and responses use NATS request-reply ([NewServer], [DialClient])

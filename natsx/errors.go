@@ -31,6 +31,13 @@ var (
 	// It also matches codec.ErrInvalid, like every other bad peer data.
 	ErrBadMessage = errors.New("zerobuffer: natsx: malformed message")
 
+	// ErrReceiverExists: [Listen] in JetStream mode found another live
+	// Receiver of the channel (in this or another process). A channel has
+	// one receiver, as a shared buffer has one reader; the other one must
+	// Close first, or, if it ended without Close, the server drops its
+	// claim after [WithReceiverLease] without activity.
+	ErrReceiverExists = errors.New("zerobuffer: natsx: channel already has a receiver")
+
 	// ErrBadURL: an address given to [ParseAddress] or the bridge is not
 	// of the form shm://NAME or nats://[host:port]/SUBJECT.
 	ErrBadURL = errors.New("zerobuffer: natsx: invalid address")

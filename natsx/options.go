@@ -40,11 +40,13 @@ type options struct {
 	workers      int
 	queue        string
 	retryMax     time.Duration
+	lease        time.Duration
+	competing    bool
 }
 
 func buildOptions(opts []Option) options {
 	o := options{maxPending: 4096, maxBytes: -1, replicas: 1, ackWait: 10 * time.Second,
-		workers: 8, queue: "zerobuffer", retryMax: 100 * time.Millisecond}
+		workers: 8, queue: "zerobuffer", retryMax: 100 * time.Millisecond, lease: 30 * time.Second}
 	for _, fn := range opts {
 		if fn != nil {
 			fn(&o)
@@ -58,7 +60,9 @@ func WithMode(m Mode) Option { return func(o *options) { o.mode = m } }
 
 // WithMaxPending bounds the messages a JetStream channel holds that the
 // receiver has not acknowledged (the stream's MaxMsgs, with "discard new"),
-// and the pending-message limit of a core receiver. Default 4096. It is
+// and the pending-message limit of a core receiver. Default 4096. A
+// sender's announcement (at Dial) and end-of-stream message (at Close)
+// hold a place each until the receiver takes them. It is
 // applied when the stream is created; an existing stream keeps its bound.
 func WithMaxPending(n int) Option {
 	return func(o *options) {
@@ -113,6 +117,33 @@ func WithAckWait(d time.Duration) Option {
 		}
 	}
 }
+
+// WithReceiverLease sets how long a JetStream receiver that ended without
+// Close (its process was killed) keeps its claim on the channel: the
+// server deletes the receiver's consumer after this long without activity
+// and after its unacknowledged messages' AckWait, and a new [Listen] of
+// the channel succeeds from then on (before, it fails with
+// [ErrReceiverExists]). Default 30s. A live Receiver that the server
+// forgot after a long pause takes its claim again at its next receive.
+func WithReceiverLease(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.lease = d
+		}
+	}
+}
+
+// WithCompetingReceivers makes a JetStream [Listen] join the channel's
+// group of competing receivers instead of claiming the channel alone: the
+// receivers of the group (in any processes) share one consumer, and each
+// message goes to one of them. Delivery is then at least once (a message
+// a receiver took and did not acknowledge goes to another after
+// [WithAckWait]), with no order across receivers; announcements and
+// end-of-stream messages are skipped, so Recv never returns io.EOF (end
+// it with ctx or Close). A group and a single receiver exclude each
+// other ([ErrReceiverExists]); the group's consumer outlives its last
+// receiver by [WithReceiverLease].
+func WithCompetingReceivers() Option { return func(o *options) { o.competing = true } }
 
 // WithWorkers sets how many requests a [Server] handles at once. Default 8.
 func WithWorkers(n int) Option {

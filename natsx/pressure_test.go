@@ -12,7 +12,8 @@ import (
 )
 
 // TestBackPressure: a JetStream channel bounded to 10 unacknowledged
-// messages refuses the 11th while nobody receives: Send waits, then fails
+// messages holds the sender's announcement and 9 messages, and refuses the
+// 10th message while nobody receives: Send waits, then fails
 // with ErrFull and its ctx error; once a receiver takes messages, sending
 // goes on, and nothing is lost.
 func TestBackPressure(t *testing.T) {
@@ -26,17 +27,17 @@ func TestBackPressure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 10 {
+	for i := range 9 {
 		if err := tx.Send(ctx, event{Seq: i}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	start := time.Now()
 	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
-	err = tx.Send(short, event{Seq: 10})
+	err = tx.Send(short, event{Seq: 9})
 	cancelShort()
 	if !errors.Is(err, natsx.ErrFull) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("11th message into a full channel: %v, want ErrFull and DeadlineExceeded", err)
+		t.Fatalf("10th message into a full channel: %v, want ErrFull and DeadlineExceeded", err)
 	}
 	if el := time.Since(start); el < 300*time.Millisecond {
 		t.Fatalf("Send gave up after %v, before its ctx ended", el)
@@ -48,7 +49,7 @@ func TestBackPressure(t *testing.T) {
 	defer rx.Close()
 	done := make(chan error, 1)
 	go func() {
-		for i := 10; i < 50; i++ { // blocks until the receiver frees places
+		for i := 9; i < 50; i++ { // blocks until the receiver frees places
 			if err := tx.Send(ctx, event{Seq: i}); err != nil {
 				done <- err
 				return

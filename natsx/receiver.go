@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/core"
@@ -31,10 +34,16 @@ type Receiver[T any] struct {
 	noCheck bool
 
 	// JetStream mode.
-	st   jetstream.Stream
-	it   jetstream.MessagesContext
-	last uint64 // stream sequence of the last message handed out
-	held jetstream.Msg
+	nc    *nats.Conn
+	st    jetstream.Stream
+	ccfg  jetstream.ConsumerConfig // this Receiver's own consumer
+	pull  int
+	it    jetstream.MessagesContext
+	last  uint64 // stream sequence of the last message handed out
+	acked uint64 // stream sequence of the last message acknowledged
+	// competing: one of a group sharing a consumer (WithCompetingReceivers)
+	competing bool
+	held      jetstream.Msg
 
 	// Core mode.
 	sub     *nats.Subscription
@@ -48,6 +57,8 @@ type Receiver[T any] struct {
 	batchAck func()
 	batchSeq uint64
 	eof      bool
+	senders  map[string]bool // sender id -> still open (see hdrHello)
+	open     int             // senders known and not ended
 	checked  bool
 	mismatch error
 	userMD   []byte
@@ -82,8 +93,11 @@ type inMsg struct {
 // Listen returns a Receiver for the channel subject on nc. In [JetStream]
 // mode (the default) it creates the channel's stream if needed and a
 // durable pull consumer, and resumes after the last message a previous
-// receiver of the channel acknowledged. In [Core] mode it subscribes; only
-// messages sent from then on arrive.
+// receiver of the channel acknowledged. A channel has one JetStream
+// receiver at a time: while another one (in any process) holds it, Listen
+// fails with an error matching [ErrReceiverExists] (see
+// [WithReceiverLease] for a receiver that was killed). In [Core] mode it
+// subscribes; only messages sent from then on arrive.
 //
 // Unlike typed.Listen, there is one stream per subject whoever creates
 // it, and [Receiver.Close] keeps it (use [Remove] to delete it).
@@ -118,35 +132,119 @@ func Listen[T any](ctx context.Context, nc *nats.Conn, subject string, dec codec
 	if err != nil {
 		return nil, err
 	}
-	cons, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       consumerName,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       o.ackWait,
-		MaxAckPending: o.maxPending,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		FilterSubject: subject,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("natsx: consumer: %w", err)
+	// Each Receiver has its own consumer. The stream's work-queue
+	// retention lets the server accept only one consumer per subject, so
+	// the server itself refuses a second receiver, atomically, whichever
+	// process asks. Messages the last receiver did not acknowledge are
+	// still in the stream, so a new consumer delivering "all" resumes
+	// after it.
+	r.nc = nc
+	r.ccfg = jetstream.ConsumerConfig{
+		Durable:           "zbrx-" + nuid.Next(),
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           o.ackWait,
+		MaxAckPending:     o.maxPending,
+		DeliverPolicy:     jetstream.DeliverAllPolicy,
+		FilterSubject:     subject,
+		InactiveThreshold: o.lease,
 	}
-	ci, err := cons.Info(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("natsx: consumer info: %w", err)
+	if o.competing {
+		r.ccfg.Durable, r.competing = sharedConsumer, true
+	}
+	r.pull = min(o.maxPending, 512)
+	r.st = st
+	if err := r.claim(ctx); err != nil {
+		return nil, err
 	}
 	si, err := st.Info(ctx)
 	if err != nil {
+		r.it.Stop()
+		r.release()
 		return nil, fmt.Errorf("natsx: stream info: %w", err)
 	}
-	r.last = ci.AckFloor.Stream
 	if si.State.FirstSeq > 0 {
-		r.last = max(r.last, si.State.FirstSeq-1)
+		r.last = si.State.FirstSeq - 1
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(min(o.maxPending, 512)))
-	if err != nil {
-		return nil, fmt.Errorf("natsx: consume: %w", err)
-	}
-	r.st, r.it = st, it
 	return r, nil
+}
+
+// claim creates the Receiver's consumer and its message iterator. A
+// consumer of another receiver on the channel makes it fail with
+// ErrReceiverExists.
+func (r *Receiver[T]) claim(ctx context.Context) error {
+	cons, err := r.st.CreateOrUpdateConsumer(ctx, r.ccfg)
+	if err != nil {
+		var ae *jetstream.APIError
+		if errors.As(err, &ae) && (ae.ErrorCode == jsErrWQNotUnique || ae.ErrorCode == jsErrWQMultipleUnfiltered) {
+			return fmt.Errorf("natsx: listen %s: %w", r.subject, ErrReceiverExists)
+		}
+		return fmt.Errorf("natsx: consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(r.pull), jetstream.WithMessagesErrOnMissingHeartbeat(true))
+	if err != nil {
+		r.release()
+		return fmt.Errorf("natsx: consume: %w", err)
+	}
+	r.it = it
+	return nil
+}
+
+// reclaim answers an error of the message iterator: if the server deleted
+// the consumer (the receiver paused longer than its lease), it claims the
+// channel again, unless another receiver took it meanwhile. It returns
+// nil when receiving may go on.
+func (r *Receiver[T]) reclaim(ctx context.Context, cause error) error {
+	_, err := r.st.Consumer(ctx, r.ccfg.Durable)
+	switch {
+	case err == nil && errors.Is(cause, jetstream.ErrNoHeartbeat):
+		return nil // the consumer is there; the iterator retries
+	case err == nil:
+		return fmt.Errorf("natsx: receive: %w", cause)
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		r.it.Stop()
+		slog.Debug("natsx: receiver lost its consumer; claiming the channel again", "subject", r.subject)
+		return r.claim(ctx)
+	case errors.Is(cause, jetstream.ErrNoHeartbeat):
+		return nil // server unreachable; the iterator reconnects
+	default:
+		return fmt.Errorf("natsx: receive: %w (consumer lookup: %w)", cause, err)
+	}
+}
+
+// release deletes the Receiver's consumer so that a new receiver can claim
+// the channel. Acknowledgements travel apart from the delete request, so
+// it first waits (briefly) until the server counted the last one: a
+// message acknowledged here must not come to the next receiver.
+func (r *Receiver[T]) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	if r.competing {
+		// The consumer is the group's: only send the acknowledgements.
+		if err := r.nc.FlushWithContext(ctx); err != nil {
+			slog.Debug("natsx: receiver: flush", "subject", r.subject, "err", err)
+		}
+		return
+	}
+	if r.acked > 0 && r.nc.FlushWithContext(ctx) == nil {
+		for {
+			c, err := r.st.Consumer(ctx, r.ccfg.Durable)
+			if err != nil || c.CachedInfo().AckFloor.Stream >= r.acked {
+				break
+			}
+			t := time.NewTimer(10 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	if err := r.st.DeleteConsumer(ctx, r.ccfg.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		slog.Debug("natsx: receiver: delete consumer", "subject", r.subject, "err", err)
+	}
 }
 
 // Remove deletes the stream of channel subject and the messages it holds.
@@ -167,7 +265,8 @@ func Remove(ctx context.Context, nc *nats.Conn, subject string) error {
 }
 
 // Recv waits for the next message and returns it. It returns io.EOF after
-// the sender closed and every message was received, the ctx error,
+// every sender it knows of closed and every message was received (see
+// "Several senders" in the package documentation), the ctx error,
 // core.ErrClosed after Close, an error matching typed.ErrCodecMismatch
 // (sticky, like on shared memory), or a decode error wrapping
 // codec.ErrInvalid (that message is skipped; the next Recv continues). In
@@ -256,11 +355,22 @@ func (r *Receiver[T]) nextFrame(ctx context.Context) (data []byte, seq uint64, f
 		if err != nil {
 			return nil, 0, !errors.Is(err, ErrDropped), err
 		}
-		if m.hdr.Get(hdrEOS) != "" {
-			r.settle(m)
-			r.eof = true
-			return nil, 0, true, io.EOF
+		if m.hdr != nil {
+			if id := m.hdr.Get(hdrHello); id != "" {
+				r.settle(m)
+				r.learn(id)
+				continue
+			}
+			if id := m.hdr.Get(hdrEOS); id != "" {
+				r.settle(m)
+				if !r.competing && r.ended(id) {
+					r.eof = true
+					return nil, 0, true, io.EOF
+				}
+				continue
+			}
 		}
+		r.learn(r.senderOf(m))
 		if err := r.check(ctx, m); err != nil {
 			// The message stays unacknowledged: a receiver with the right
 			// codec gets it after this one closes.
@@ -283,6 +393,52 @@ func (r *Receiver[T]) nextFrame(ctx context.Context) (data []byte, seq uint64, f
 		r.settle(m)
 		return m.data, m.seq, false, nil
 	}
+}
+
+// senderOf returns the id of the sender of a data message, or "".
+func (r *Receiver[T]) senderOf(m inMsg) string {
+	if r.mode == Core {
+		rest, ok := strings.CutPrefix(m.reply, replyCodec)
+		if !ok {
+			return ""
+		}
+		id, _, _ := strings.Cut(rest, ".")
+		return id
+	}
+	id, _, _ := strings.Cut(m.hdr.Get(hdrMsgID), "-")
+	return id
+}
+
+// learn records sender id as open, unless it is known already.
+func (r *Receiver[T]) learn(id string) {
+	if id == "" {
+		return
+	}
+	if _, ok := r.senders[id]; ok {
+		return
+	}
+	if r.senders == nil {
+		r.senders = make(map[string]bool)
+	}
+	r.senders[id] = true
+	r.open++
+}
+
+// ended records the end-of-stream message of sender id and reports
+// whether the stream ends: no sender known to this receiver is open. The
+// legacy anonymous value "1" ends it at once.
+func (r *Receiver[T]) ended(id string) bool {
+	if id == "1" {
+		return true
+	}
+	if r.senders == nil {
+		r.senders = make(map[string]bool)
+	}
+	if open, ok := r.senders[id]; ok && open {
+		r.open--
+	}
+	r.senders[id] = false
+	return r.open == 0
 }
 
 func (r *Receiver[T]) ackPending() {
@@ -328,6 +484,7 @@ func (r *Receiver[T]) check(ctx context.Context, m inMsg) error {
 	var err error
 	if r.mode == Core {
 		got, _ := strings.CutPrefix(m.reply, replyCodec)
+		_, got, _ = strings.Cut(got, ".")
 		if got != r.dec.Name() {
 			err = &codec.MismatchError{Want: r.dec.Name(), Got: got}
 		}
@@ -406,9 +563,11 @@ func (r *Receiver[T]) nextJS(ctx context.Context) (inMsg, error) {
 					return inMsg{}, ctx.Err()
 				case r.closed.Load(), errors.Is(err, jetstream.ErrMsgIteratorClosed):
 					return inMsg{}, fmt.Errorf("natsx: %w: %w", core.ErrClosed, err)
-				default:
-					return inMsg{}, fmt.Errorf("natsx: receive: %w", err)
 				}
+				if err := r.reclaim(ctx, err); err != nil {
+					return inMsg{}, err
+				}
+				continue
 			}
 		}
 		md, err := jm.Metadata()
@@ -417,6 +576,11 @@ func (r *Receiver[T]) nextJS(ctx context.Context) (inMsg, error) {
 			continue
 		}
 		s := md.Sequence.Stream
+		if r.competing {
+			// Other receivers take the gaps: no order, no gap filling.
+			msg := jm
+			return inMsg{data: jm.Data(), hdr: jm.Headers(), seq: s, ack: func() { msg.Ack() }}, nil
+		}
 		if s <= r.last {
 			jm.Ack()
 			continue
@@ -434,7 +598,10 @@ func (r *Receiver[T]) nextJS(ctx context.Context) (inMsg, error) {
 			r.queue = append(r.queue, inMsg{data: raw.Data, hdr: raw.Header, seq: q})
 		}
 		msg := jm
-		r.queue = append(r.queue, inMsg{data: jm.Data(), hdr: jm.Headers(), seq: s, ack: func() { msg.Ack() }})
+		r.queue = append(r.queue, inMsg{data: jm.Data(), hdr: jm.Headers(), seq: s, ack: func() {
+			msg.Ack()
+			r.acked = s
+		}})
 		m := r.queue[0]
 		r.queue = r.queue[1:]
 		r.last = m.seq
@@ -508,13 +675,19 @@ func (r *Receiver[T]) Err() error {
 // Close stops receiving: blocked receives return core.ErrClosed; the
 // goroutine of [Receiver.C] ends. Messages taken from the server and not
 // handed out are not acknowledged, so the next receiver of the channel
-// gets them. The stream is kept. Close is idempotent.
+// gets them. In JetStream mode Close deletes the Receiver's consumer
+// (after the server counted its acknowledgements, waiting up to 3s), so
+// that the next [Listen] of the channel succeeds. The stream is kept.
+// Close is idempotent.
 func (r *Receiver[T]) Close() error {
 	var err error
 	r.once.Do(func() {
 		r.closed.Store(true)
 		if r.it != nil {
 			r.it.Stop()
+			r.mu.Lock() // no receive runs, so r.acked is final
+			r.release()
+			r.mu.Unlock()
 		}
 		if r.sub != nil {
 			if uerr := r.sub.Unsubscribe(); uerr != nil && !errors.Is(uerr, nats.ErrConnectionClosed) {

@@ -18,6 +18,9 @@ import (
 var roles = map[string]testproc.Role{
 	"shmwriter":    shmWriterRole,
 	"natsconsumer": natsConsumerRole,
+	"natslistener": natsListenerRole,
+	"natssender":   natsSenderRole,
+	"natsserver":   natsServerRole,
 }
 
 // shmWriterRole args: buffer name, count. It sends count 8-byte frames

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/core"
@@ -30,7 +31,8 @@ type Sender[T any] struct {
 	subject string
 	mode    Mode
 	pub     *publisher // JetStream mode
-	reply   string     // core mode: replyCodec + codec name
+	id      string     // announced at Dial, ended at Close
+	reply   string     // core mode: replyCodec + id + "." + codec name
 	bufs    sync.Pool
 	closed  atomic.Bool
 	once    sync.Once
@@ -62,8 +64,16 @@ func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.E
 	}
 	s := &Sender[T]{nc: nc, enc: enc, subject: subject, mode: o.mode}
 	if o.mode == Core {
-		if !o.noCheck {
-			s.reply = replyCodec + enc.Name()
+		s.id = nuid.Next()
+		name := enc.Name()
+		if o.noCheck {
+			name = ""
+		}
+		s.reply = replyCodec + s.id + "." + name
+		// The announcement is at most once, like every core message; a
+		// receiver also learns the sender from its messages.
+		if err := s.publish(ctx, s.hello()); err != nil {
+			return nil, err
 		}
 		return s, nil
 	}
@@ -87,7 +97,17 @@ func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.E
 		}
 	}
 	s.pub = newPublisher(nc, js, subject, o)
+	s.id = s.pub.id
+	// Stored before Dial returns, so a receiver that reads a later
+	// sender's end-of-stream message knows this sender is still open.
+	if err := s.publish(ctx, s.hello()); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+func (s *Sender[T]) hello() *nats.Msg {
+	return &nats.Msg{Subject: s.subject, Reply: s.reply, Header: nats.Header{hdrHello: []string{s.id}}}
 }
 
 // Send encodes v into one message and sends it. In JetStream mode it
@@ -114,7 +134,24 @@ func (s *Sender[T]) Send(ctx context.Context, v T) error {
 	if !bw.committed {
 		return fmt.Errorf("%w: encoder %q did not commit a frame", codec.ErrEncode, s.enc.Name())
 	}
+	if s.mode == Core {
+		// Straight to the connection: no *nats.Msg to allocate, and
+		// nats.go checks max_payload itself (no second lock per message).
+		if err := s.nc.PublishRequest(s.subject, s.reply, bw.buf); err != nil {
+			return coreSendErr(err, len(bw.buf), s.nc)
+		}
+		return nil
+	}
 	return s.publish(ctx, &nats.Msg{Subject: s.subject, Reply: s.reply, Data: bw.buf})
+}
+
+// coreSendErr wraps a core publish error; a message above max_payload
+// matches core.ErrFrameTooLarge, as in JetStream mode.
+func coreSendErr(err error, n int, nc *nats.Conn) error {
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return fmt.Errorf("natsx: %d-byte message, server max_payload %d: %w: %w", n, nc.MaxPayload(), core.ErrFrameTooLarge, err)
+	}
+	return fmt.Errorf("natsx: send: %w", err)
 }
 
 func (s *Sender[T]) publish(ctx context.Context, m *nats.Msg) error {
@@ -136,16 +173,18 @@ func (s *Sender[T]) publish(ctx context.Context, m *nats.Msg) error {
 	return s.pub.publish(ctx, m, s.pub.nextID())
 }
 
-// Close ends the stream: it publishes an end-of-stream message (waiting up
-// to 10s for JetStream to store it, flushing in core mode), after which
-// the receiver, having received everything sent before, gets io.EOF.
+// Close ends this sender's part of the stream: it publishes an
+// end-of-stream message (waiting up to 10s for JetStream to store it,
+// flushing in core mode). The receiver, having received everything sent
+// before, gets io.EOF when this was the last open sender it knows of (see
+// "Several senders" in the package documentation).
 // Close does not close the *nats.Conn. It is idempotent.
 func (s *Sender[T]) Close() error {
 	s.once.Do(func() {
 		s.closed.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
-		h := nats.Header{hdrEOS: []string{"1"}}
+		h := nats.Header{hdrEOS: []string{s.id}}
 		s.err = s.publish(ctx, &nats.Msg{Subject: s.subject, Reply: s.reply, Header: h})
 		if s.err == nil && s.mode == Core {
 			s.err = s.nc.FlushWithContext(ctx)

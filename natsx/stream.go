@@ -22,14 +22,24 @@ import (
 const (
 	// hdrCodec carries the codec name of a request or response.
 	hdrCodec = "Zb-Codec"
-	// replyCodec prefixes the codec name that a core-mode message carries
-	// in its reply subject: core NATS has no stream to hold the metadata,
+	// replyCodec prefixes the sender id, a '.' and the codec name that a
+	// core-mode message carries in its reply subject: core NATS has no stream to hold the metadata,
 	// and the reply field costs no header encoding or parsing, so a
 	// message costs what a plain publish of its bytes costs. Nobody
 	// replies to channel messages.
 	replyCodec = "_ZB_CODEC."
-	// hdrEOS marks the end-of-stream message a sender's Close publishes.
+	// hdrEOS marks the end-of-stream message a sender's Close publishes;
+	// its value is the sender's id (legacy value "1": anonymous, ends the
+	// stream at once).
 	hdrEOS = "Zb-Eos"
+	// hdrHello marks the message a sender publishes at Dial to announce
+	// itself; its value is the sender's id. A receiver ends the stream
+	// (io.EOF) when every sender it knows of has sent its end-of-stream
+	// message (docs: package doc, "Several senders").
+	hdrHello = "Zb-Hello"
+	// hdrMsgID is the JetStream message id header; its value starts with
+	// the sender's id and '-'.
+	hdrMsgID = "Nats-Msg-Id"
 	// hdrBatch marks a message holding several frames, each a u32
 	// little-endian length followed by its bytes (the bridge batches the
 	// frames it finds ready in the ring).
@@ -37,9 +47,21 @@ const (
 	// metaKey is the stream metadata key holding the buffer metadata
 	// (codec header and user bytes), standard base64.
 	metaKey = "zerobuffer-metadata"
-	// consumerName is the durable pull consumer of a channel.
-	consumerName = "zerobuffer"
 )
+
+// sharedConsumer is the consumer of a channel's competing receivers.
+const sharedConsumer = "zerobuffer-shared"
+
+// Server error codes of a second consumer on a work-queue stream's
+// subject: how the server refuses a second receiver of a channel.
+const (
+	jsErrWQNotUnique          jetstream.ErrorCode = 10100
+	jsErrWQMultipleUnfiltered jetstream.ErrorCode = 10099
+)
+
+// releaseTimeout bounds how long Receiver.Close waits for the server to
+// count its last acknowledgement and delete its consumer.
+const releaseTimeout = 3 * time.Second
 
 // attemptTimeout bounds one publish attempt; the caller's ctx bounds all.
 const attemptTimeout = 2 * time.Second
@@ -133,13 +155,15 @@ type publisher struct {
 	js       jetstream.JetStream
 	nc       *nats.Conn
 	subject  string
-	prefix   string
+	id       string // the sender's id: a nuid, no '-' or '.'
+	prefix   string // id + "-"
 	seq      atomic.Uint64
 	retryMax time.Duration
 }
 
 func newPublisher(nc *nats.Conn, js jetstream.JetStream, subject string, o options) *publisher {
-	return &publisher{js: js, nc: nc, subject: subject, prefix: nuid.Next() + "-", retryMax: o.retryMax}
+	id := nuid.Next()
+	return &publisher{js: js, nc: nc, subject: subject, id: id, prefix: id + "-", retryMax: o.retryMax}
 }
 
 // nextID returns a message id unique to this publisher.

@@ -1,0 +1,4 @@
+package natsx
+
+// StreamName exposes streamName to the external tests.
+var StreamName = streamName
