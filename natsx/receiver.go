@@ -97,7 +97,8 @@ type inMsg struct {
 // receiver at a time: while another one (in any process) holds it, Listen
 // fails with an error matching [ErrReceiverExists] (see
 // [WithReceiverLease] for a receiver that was killed). In [Core] mode it
-// subscribes; only messages sent from then on arrive.
+// subscribes and returns once the server has the subscription; only
+// messages sent from then on arrive.
 //
 // Unlike typed.Listen, there is one stream per subject whoever creates
 // it, and [Receiver.Close] keeps it (use [Remove] to delete it).
@@ -119,6 +120,19 @@ func Listen[T any](ctx context.Context, nc *nats.Conn, subject string, dec codec
 		r.ch2 = make(chan *nats.Msg, o.maxPending)
 		sub, err := nc.ChanSubscribe(subject, r.ch2)
 		if err != nil {
+			return nil, fmt.Errorf("natsx: subscribe: %w", err)
+		}
+		// Return only once the server has the subscription: core NATS
+		// delivers nothing published before that, so a sender told
+		// "the receiver is listening" must not lose its first messages.
+		fctx, cancel := ctx, context.CancelFunc(func() {})
+		if _, ok := ctx.Deadline(); !ok { // nats.go requires one
+			fctx, cancel = context.WithTimeout(ctx, attemptTimeout)
+		}
+		err = nc.FlushWithContext(fctx)
+		cancel()
+		if err != nil {
+			_ = sub.Unsubscribe()
 			return nil, fmt.Errorf("natsx: subscribe: %w", err)
 		}
 		r.sub = sub
