@@ -65,7 +65,7 @@ func TestClusterServerKilled(t *testing.T) {
 	for _, p := range procs {
 		urls = append(urls, strings.TrimPrefix(p.Expect("ready", 40*time.Second), "ready "))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	all := strings.Join(urls, ",")
 	subj := subject(t)

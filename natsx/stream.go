@@ -195,8 +195,9 @@ type msgGetResponse struct {
 	} `json:"error"`
 }
 
-// Error codes of a message get: the stream (bucket) or the message (key)
-// does not exist.
+// The JetStream API of a leader-answered message get: its subject, the
+// error codes of a missing stream (bucket) or message (key), and what a
+// key-value bucket's names and delete markers look like.
 const (
 	jsErrStreamNotFound  = 10059
 	jsErrNoMessageFound  = 10037
