@@ -155,7 +155,11 @@ func streamStamp(st jetstream.Stream) uint64 {
 func metaStore(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, create bool) (jetstream.KeyValue, error) {
 	cfg := st.CachedInfo().Config
 	name := metaBucketName(cfg)
-	kv, err := js.KeyValue(ctx, name)
+	var kv jetstream.KeyValue
+	err := metaAttempt(ctx, func(ctx context.Context) (err error) {
+		kv, err = js.KeyValue(ctx, name)
+		return err
+	})
 	if err == nil {
 		return kv, nil
 	}
@@ -165,16 +169,19 @@ func metaStore(ctx context.Context, js jetstream.JetStream, st jetstream.Stream,
 	if !create {
 		return nil, nil
 	}
-	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      name,
-		Description: "zerobuffer natsx channel metadata, key = stream name",
-		History:     1,
-		Storage:     cfg.Storage,
-		Replicas:    max(cfg.Replicas, 1),
+	err = metaAttempt(ctx, func(ctx context.Context) (err error) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      name,
+			Description: "zerobuffer natsx channel metadata, key = stream name",
+			History:     1,
+			Storage:     cfg.Storage,
+			Replicas:    max(cfg.Replicas, 1),
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, name) // created by another process meanwhile
+		}
+		return err
 	})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = js.KeyValue(ctx, name) // created by another process meanwhile
-	}
 	if err != nil {
 		return nil, fmt.Errorf("natsx: create metadata bucket %s: %w", name, err)
 	}
@@ -221,9 +228,11 @@ func metaEntry(ctx context.Context, nc *nats.Conn, st jetstream.Stream) (md []by
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("natsx: metadata of %s: %w", cfg.Name, err)
 	}
-	rctx, cancel := context.WithTimeout(ctx, attemptTimeout)
-	defer cancel()
-	m, err := nc.RequestWithContext(rctx, jsAPIMsgGetPrefix+kvBucketStreamPrefix+bucket, req)
+	var m *nats.Msg
+	err = metaAttempt(ctx, func(ctx context.Context) (err error) {
+		m, err = nc.RequestWithContext(ctx, jsAPIMsgGetPrefix+kvBucketStreamPrefix+bucket, req)
+		return err
+	})
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("natsx: metadata of %s: %w", cfg.Name, err)
 	}
@@ -302,11 +311,16 @@ func declareMetadata(ctx context.Context, nc *nats.Conn, js jetstream.JetStream,
 		if err != nil || ours {
 			return have, err
 		}
-		if rev == 0 {
-			_, err = kv.Create(ctx, name, v)
-		} else {
-			_, err = kv.Update(ctx, name, v, rev) // an earlier stream's leftover
-		}
+		// A write whose answer was lost and that is retried fails with
+		// ErrKeyExists; the next round then reads it as ours.
+		err = metaAttempt(ctx, func(ctx context.Context) (err error) {
+			if rev == 0 {
+				_, err = kv.Create(ctx, name, v)
+			} else {
+				_, err = kv.Update(ctx, name, v, rev) // an earlier stream's leftover
+			}
+			return err
+		})
 		if err == nil {
 			return md, nil
 		}
@@ -325,10 +339,48 @@ func forgetMetadata(ctx context.Context, js jetstream.JetStream, st jetstream.St
 		return err
 	}
 	name := st.CachedInfo().Config.Name
-	if err := kv.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	err = metaAttempt(ctx, func(ctx context.Context) error { return kv.Delete(ctx, name) })
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("natsx: delete metadata of %s: %w", name, err)
 	}
 	return nil
+}
+
+// metaAttempt runs op in attempts of at most attemptTimeout each until it
+// succeeds, fails for a reason a retry cannot change, or ctx ends: a
+// JetStream API request sent while the group that answers it (the bucket's
+// stream, the cluster's meta group) elects a leader gets no answer, and a
+// later attempt reaches the new leader.
+func metaAttempt(ctx context.Context, op func(context.Context) error) error {
+	backoff := 50 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		err := op(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !unanswered(err) {
+			return err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// unanswered reports whether a JetStream API request got no answer or a
+// "try again" one: it timed out, nobody listened, or the cluster said it
+// is unavailable (HTTP-like code 503).
+func unanswered(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+		return true
+	}
+	var ae *jetstream.APIError
+	return errors.As(err, &ae) && ae.Code == 503
 }
 
 // publisher publishes to a JetStream subject with a message id per
