@@ -414,6 +414,7 @@ func (p *publisher) publish(ctx context.Context, m *nats.Msg, id string) error {
 		return fmt.Errorf("natsx: %d-byte message, server max_payload %d: %w", len(m.Data), mp, core.ErrFrameTooLarge)
 	}
 	backoff := time.Millisecond
+	var prev error // the previous attempt's answer
 	for {
 		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
 		_, err := p.js.PublishMsg(actx, m, jetstream.WithMsgID(id))
@@ -422,6 +423,11 @@ func (p *publisher) publish(ctx context.Context, m *nats.Msg, id string) error {
 			return nil
 		}
 		if ctx.Err() != nil {
+			// An attempt cut short by ctx says nothing of the channel:
+			// report the previous answer (ErrFull if the channel was full).
+			if prev != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+				err = prev
+			}
 			if isFull(err) {
 				return fmt.Errorf("natsx: send: %w: %w", ErrFull, ctx.Err())
 			}
@@ -430,6 +436,7 @@ func (p *publisher) publish(ctx context.Context, m *nats.Msg, id string) error {
 		if !retryable(err) {
 			return fmt.Errorf("natsx: send: %w", err)
 		}
+		prev = err
 		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
 		select {
 		case <-ctx.Done():
