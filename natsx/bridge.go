@@ -41,8 +41,8 @@ var errBatchFull = errors.New("batch full")
 //     before the next one is published, so the stream holds the frames in
 //     ring order. Frames ready in the ring at once travel in one message
 //     (a batch, split again by the receiver); a lone frame travels alone.
-//   - Metadata crosses once: the buffer's metadata is stored in the
-//     stream's metadata before the first frame is published.
+//   - Metadata crosses once: the buffer's metadata is stored as the
+//     channel's metadata before the first frame is published.
 //   - A NATS server restart: publishes are retried, with the same message
 //     id, until the server stores them; the server's duplicate window
 //     drops the copies of a retry. While it retries the bridge reads
@@ -148,7 +148,7 @@ func (b *toNATS) forward(ctx context.Context, gen int, first uint64) error {
 			return fmt.Errorf("natsx: bridge: metadata: %w", err)
 		}
 		if len(md) > 0 {
-			if _, err := declareMetadata(ctx, b.js, b.st, md); err != nil {
+			if _, err := declareMetadata(ctx, b.pub.nc, b.js, b.st, md); err != nil {
 				return err
 			}
 		}
@@ -187,7 +187,7 @@ func (b *toNATS) forward(ctx context.Context, gen int, first uint64) error {
 // shared-memory buffer name until ctx ends or the channel's sender closes
 // (then it closes the buffer's writer and returns nil). The bridge is the
 // buffer's writer: it connects to the buffer a local reader created
-// (waiting for it), writes the stream's metadata into it once, and writes
+// (waiting for it), writes the channel's metadata into it once, and writes
 // each message (each frame of a batch) as one frame. A message is
 // acknowledged to the server only after its frames are committed to the
 // ring, so a bridge that stops resumes, next time, from the first message
@@ -223,7 +223,7 @@ func BridgeFromNATS(ctx context.Context, nc *nats.Conn, subject, name string, op
 				if w, err = dialWriter(ctx, name); err != nil {
 					return err
 				}
-				md, err := streamMetadata(ctx, rx.st)
+				md, err := streamMetadata(ctx, rx.nc, rx.st)
 				if err != nil {
 					return err
 				}

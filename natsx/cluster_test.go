@@ -2,6 +2,7 @@ package natsx_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
 	"github.com/zerobuffer/zerobuffer-go/internal/testproc"
 	"github.com/zerobuffer/zerobuffer-go/natsx"
+	"github.com/zerobuffer/zerobuffer-go/typed"
 )
 
 // freePorts returns n distinct free loopback ports.
@@ -36,7 +38,8 @@ func freePorts(t *testing.T, n int) []int {
 // TestClusterServerKilled: a three-server JetStream cluster (replicas 3,
 // file storage), each server a child process; the server the receiver is
 // connected to is SIGKILLed mid-stream. Every message whose Send returned
-// nil (the cluster acknowledged it) arrives, once, in order.
+// nil (the cluster acknowledged it) arrives, once, in order, and the
+// channel's declared metadata survives.
 func TestClusterServerKilled(t *testing.T) {
 	n := 600
 	if testing.Short() {
@@ -62,7 +65,7 @@ func TestClusterServerKilled(t *testing.T) {
 	for _, p := range procs {
 		urls = append(urls, strings.TrimPrefix(p.Expect("ready", 40*time.Second), "ready "))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	all := strings.Join(urls, ",")
 	subj := subject(t)
@@ -139,4 +142,21 @@ func TestClusterServerKilled(t *testing.T) {
 	if got != acked || acked != n {
 		t.Fatalf("received %d, acknowledged %d, sent %d", got, acked, n)
 	}
+	// The declared metadata survived the kill (its bucket is replicated
+	// like the stream): another codec is still refused, the same accepted.
+	// Dial is called right after the kill, while groups that lost their
+	// leader may still be electing one: its metadata requests retry
+	// unanswered attempts within its ctx.
+	mctx, mcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer mcancel()
+	mc := connect(t, all)
+	if _, err := natsx.Dial(mctx, mc, subj, rawEvent{}, natsx.WithReplicas(3)); !errors.Is(err, typed.ErrCodecMismatch) {
+		t.Fatalf("other codec after the kill: %v, want ErrCodecMismatch", err)
+	}
+	tx2, err := natsx.Dial(mctx, mc, subj, c, natsx.WithReplicas(3))
+	if err != nil {
+		t.Fatalf("same codec after the kill: %v", err)
+	}
+	tx2.Close()
+	t.Logf("metadata checked after the kill at %v", time.Since(start))
 }

@@ -44,8 +44,12 @@
 //
 // The buffer metadata ("zerobuffer-codec=NAME\n" and user bytes, see
 // package codec) crosses once: a JetStream sender stores it in the
-// stream's metadata (write-once, like a buffer's), and the receiver checks
-// it on the first message, failing with typed.ErrCodecMismatch (sticky).
+// key-value bucket ZB_META (key: the stream name; write-once, like a
+// buffer's; a channel with memory storage or several replicas uses
+// ZB_META_MEM_R<n> or ZB_META_R<n>, so the metadata is kept as the stream
+// is), and the receiver checks it on the first message, failing with
+// typed.ErrCodecMismatch (sticky). A stream's configuration is never
+// changed after its creation. [Remove] deletes the key.
 // Core mode has no place to store it; each message carries the sender id
 // and the codec name in its reply subject (no header to encode or parse;
 // the receiving client allocates the reply string, one allocation per

@@ -37,10 +37,14 @@ func server(t testing.TB) *natsx.Embedded {
 	return shared
 }
 
+// connectTimeout bounds a test client's connection to a server; nats.go's
+// default (2 s) ran out in a child process on the loaded 2-core machine.
+const connectTimeout = 20 * time.Second
+
 // connect opens a client connection to url, closed at cleanup.
 func connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
 	t.Helper()
-	opts = append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond)}, opts...)
+	opts = append([]nats.Option{nats.Timeout(connectTimeout), nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond)}, opts...)
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		t.Fatal(err)

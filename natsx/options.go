@@ -98,7 +98,8 @@ func WithMemoryStorage() Option { return func(o *options) { o.memory = true } }
 
 // WithMetadata appends p to the metadata a sender declares after its codec
 // header, as typed.WithMetadata does. In JetStream mode it is stored once
-// in the stream; [Receiver.Metadata] returns it. Core mode does not carry
+// with the channel's metadata (package doc, "Metadata and codecs");
+// [Receiver.Metadata] returns it. Core mode does not carry
 // it.
 func WithMetadata(p []byte) Option {
 	return func(o *options) { o.userMetadata = append([]byte(nil), p...) }

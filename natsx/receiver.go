@@ -261,8 +261,9 @@ func (r *Receiver[T]) release() {
 	}
 }
 
-// Remove deletes the stream of channel subject and the messages it holds.
-// Removing a channel that does not exist is not an error.
+// Remove deletes the stream of channel subject, the messages it holds
+// and its declared metadata. Removing a channel that does not exist is not
+// an error.
 func Remove(ctx context.Context, nc *nats.Conn, subject string) error {
 	if err := validSubject(subject); err != nil {
 		return err
@@ -271,8 +272,18 @@ func Remove(ctx context.Context, nc *nats.Conn, subject string) error {
 	if err != nil {
 		return fmt.Errorf("natsx: %w", err)
 	}
+	st, err := js.Stream(ctx, streamName(subject))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("natsx: remove %s: %w", subject, err)
+	}
 	err = js.DeleteStream(ctx, streamName(subject))
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("natsx: remove %s: %w", subject, err)
+	}
+	if err := forgetMetadata(ctx, js, st); err != nil {
 		return fmt.Errorf("natsx: remove %s: %w", subject, err)
 	}
 	return nil
@@ -503,7 +514,7 @@ func (r *Receiver[T]) check(ctx context.Context, m inMsg) error {
 			err = &codec.MismatchError{Want: r.dec.Name(), Got: got}
 		}
 	} else {
-		md, merr := streamMetadata(ctx, r.st)
+		md, merr := streamMetadata(ctx, r.nc, r.st)
 		if merr != nil {
 			return merr
 		}

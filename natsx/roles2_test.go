@@ -25,7 +25,7 @@ import (
 func natsListenerRole(c *testproc.Child, args []string) int {
 	lease, _ := time.ParseDuration(args[2])
 	ackWait, _ := time.ParseDuration(args[3])
-	nc, err := nats.Connect(args[0])
+	nc, err := nats.Connect(args[0], nats.Timeout(connectTimeout))
 	if err != nil {
 		c.Printf("error connect: %v", err)
 		return 1
@@ -80,7 +80,7 @@ func natsSenderRole(c *testproc.Child, args []string) int {
 	base, _ := strconv.Atoi(args[2])
 	first, _ := strconv.Atoi(args[3])
 	second, _ := strconv.Atoi(args[4])
-	nc, err := nats.Connect(args[0])
+	nc, err := nats.Connect(args[0], nats.Timeout(connectTimeout))
 	if err != nil {
 		c.Printf("error connect: %v", err)
 		return 1

@@ -55,7 +55,7 @@ func shmWriterRole(c *testproc.Child, args []string) int {
 // "progress K" every 10000 messages and "done N" at the end.
 func natsConsumerRole(c *testproc.Child, args []string) int {
 	want, _ := strconv.Atoi(args[2])
-	nc, err := nats.Connect(args[0], nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	nc, err := nats.Connect(args[0], nats.Timeout(connectTimeout), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		c.Printf("error connect: %v", err)
 		return 1

@@ -43,8 +43,9 @@ var _ typed.Producer[int] = (*Sender[int])(nil)
 
 // Dial returns a Sender for the channel subject on nc. In [JetStream] mode
 // (the default) it creates the channel's stream if no receiver did yet and
-// declares enc's codec in the stream metadata (write-once, as in a shared
-// buffer): if the stream already declares another codec, Dial fails with
+// declares enc's codec in the channel's metadata (write-once, as in a shared
+// buffer; package doc, "Metadata and codecs"): if the channel already
+// declares another codec, Dial fails with
 // an error matching typed.ErrCodecMismatch. In [Core] mode every message
 // carries the codec name (in its reply subject, which costs no header).
 func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.Encoder[T], opts ...Option) (*Sender[T], error) {
@@ -86,7 +87,7 @@ func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.E
 		return nil, err
 	}
 	if len(md) > 0 {
-		have, err := declareMetadata(ctx, js, st, md)
+		have, err := declareMetadata(ctx, nc, js, st, md)
 		if err != nil {
 			return nil, err
 		}

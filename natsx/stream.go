@@ -3,6 +3,8 @@ package natsx
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -44,8 +46,10 @@ const (
 	// little-endian length followed by its bytes (the bridge batches the
 	// frames it finds ready in the ring).
 	hdrBatch = "Zb-Batch"
-	// metaKey is the stream metadata key holding the buffer metadata
-	// (codec header and user bytes), standard base64.
+	// metaKey is the stream configuration metadata key where earlier
+	// versions of this package stored the buffer metadata (codec header
+	// and user bytes, standard base64); it is still read, never written
+	// (see metaBucket).
 	metaKey = "zerobuffer-metadata"
 )
 
@@ -101,15 +105,172 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, subject string, o
 	return st, nil
 }
 
-// streamMetadata returns the buffer metadata stored in the stream, or nil.
-// It asks the server, so it sees a sender's declaration made after the
-// stream handle was obtained.
-func streamMetadata(ctx context.Context, st jetstream.Stream) ([]byte, error) {
-	info, err := st.Info(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("natsx: stream info: %w", err)
+// The buffer metadata of a JetStream channel lives in a key-value bucket
+// (key: the stream name), never in the stream's configuration: updating a
+// stream's configuration while a receiver creates its consumer races
+// inside nats-server (UpdateConfig against ConsumerStore on the same file
+// store), and a channel's configuration is therefore never changed after
+// creation. The bucket has the stream's storage and replica count, so the
+// metadata survives whatever the stream survives: file storage with one
+// replica uses metaBucket, other combinations a bucket of their own (see
+// metaBucketName).
+//
+// A value is the creation time of the stream it belongs to (u64
+// big-endian Unix nanoseconds) followed by the metadata. A value whose
+// time is not the stream's was left by an earlier stream of the same name
+// that was deleted without [Remove]; it counts as absent and is replaced
+// (compare-and-swap on its revision), so a new channel never inherits an
+// old channel's codec.
+const (
+	metaBucket    = "ZB_META"
+	metaStampSize = 8
+	// metaCASTries bounds the compare-and-swap rounds of declareMetadata;
+	// each lost round means another declaration was stored meanwhile, which
+	// the next round reads.
+	metaCASTries = 4
+)
+
+// metaBucketName returns the bucket holding the metadata of a stream with
+// cfg's storage and replica count.
+func metaBucketName(cfg jetstream.StreamConfig) string {
+	r := max(cfg.Replicas, 1)
+	switch {
+	case cfg.Storage == jetstream.FileStorage && r == 1:
+		return metaBucket
+	case cfg.Storage == jetstream.FileStorage:
+		return metaBucket + "_R" + strconv.Itoa(r)
+	default:
+		return metaBucket + "_MEM_R" + strconv.Itoa(r)
 	}
-	v, ok := info.Config.Metadata[metaKey]
+}
+
+// streamStamp returns the creation time of st as stored in a metadata
+// value.
+func streamStamp(st jetstream.Stream) uint64 {
+	return uint64(st.CachedInfo().Created.UnixNano())
+}
+
+// metaStore returns the metadata bucket of st, creating it when create is
+// set; without create, a missing bucket is (nil, nil).
+func metaStore(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, create bool) (jetstream.KeyValue, error) {
+	cfg := st.CachedInfo().Config
+	name := metaBucketName(cfg)
+	var kv jetstream.KeyValue
+	err := metaAttempt(ctx, func(ctx context.Context) (err error) {
+		kv, err = js.KeyValue(ctx, name)
+		return err
+	})
+	if err == nil {
+		return kv, nil
+	}
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("natsx: metadata bucket %s: %w", name, err)
+	}
+	if !create {
+		return nil, nil
+	}
+	err = metaAttempt(ctx, func(ctx context.Context) (err error) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      name,
+			Description: "zerobuffer natsx channel metadata, key = stream name",
+			History:     1,
+			Storage:     cfg.Storage,
+			Replicas:    max(cfg.Replicas, 1),
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, name) // created by another process meanwhile
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsx: create metadata bucket %s: %w", name, err)
+	}
+	return kv, nil
+}
+
+// msgGetResponse is the server's answer to a stream message get.
+type msgGetResponse struct {
+	Message *struct {
+		Seq  uint64 `json:"seq"`
+		Hdrs []byte `json:"hdrs"`
+		Data []byte `json:"data"`
+	} `json:"message"`
+	Error *struct {
+		Code        int    `json:"code"`
+		ErrCode     int    `json:"err_code"`
+		Description string `json:"description"`
+	} `json:"error"`
+}
+
+// The JetStream API of a leader-answered message get: its subject, the
+// error codes of a missing stream (bucket) or message (key), and what a
+// key-value bucket's names and delete markers look like.
+const (
+	jsErrStreamNotFound  = 10059
+	jsErrNoMessageFound  = 10037
+	kvOperationHeader    = "KV-Operation"
+	jsAPIMsgGetPrefix    = "$JS.API.STREAM.MSG.GET."
+	kvSubjectPrefix      = "$KV."
+	kvBucketStreamPrefix = "KV_"
+)
+
+// metaEntry reads st's metadata from its bucket: the metadata (nil if
+// none), the key's revision (0 if the bucket or key is absent or the key
+// deleted) and whether the value belongs to st (false for an earlier
+// stream's leftover). It asks the bucket stream's leader (a message get,
+// not the key-value "direct get" that any replica may answer with a value
+// it has not caught up on), so it sees every declaration stored before
+// it was called, from any replica count.
+func metaEntry(ctx context.Context, nc *nats.Conn, st jetstream.Stream) (md []byte, rev uint64, ours bool, err error) {
+	cfg := st.CachedInfo().Config
+	bucket := metaBucketName(cfg)
+	req, err := json.Marshal(map[string]string{"last_by_subj": kvSubjectPrefix + bucket + "." + cfg.Name})
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("natsx: metadata of %s: %w", cfg.Name, err)
+	}
+	var m *nats.Msg
+	err = metaAttempt(ctx, func(ctx context.Context) (err error) {
+		m, err = nc.RequestWithContext(ctx, jsAPIMsgGetPrefix+kvBucketStreamPrefix+bucket, req)
+		return err
+	})
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("natsx: metadata of %s: %w", cfg.Name, err)
+	}
+	var resp msgGetResponse
+	if err := json.Unmarshal(m.Data, &resp); err != nil {
+		return nil, 0, false, fmt.Errorf("%w: metadata of %s: %w", ErrBadMessage, cfg.Name, err)
+	}
+	switch {
+	case resp.Error != nil && (resp.Error.ErrCode == jsErrStreamNotFound || resp.Error.ErrCode == jsErrNoMessageFound):
+		return nil, 0, false, nil
+	case resp.Error != nil:
+		return nil, 0, false, fmt.Errorf("natsx: metadata of %s: server error %d: %s", cfg.Name, resp.Error.ErrCode, resp.Error.Description)
+	case resp.Message == nil || resp.Message.Seq == 0:
+		return nil, 0, false, fmt.Errorf("%w: metadata of %s: no message in the answer", ErrBadMessage, cfg.Name)
+	}
+	if len(resp.Message.Hdrs) > 0 {
+		h, err := nats.DecodeHeadersMsg(resp.Message.Hdrs)
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("%w: metadata of %s: %w", ErrBadMessage, cfg.Name, err)
+		}
+		if h.Get(kvOperationHeader) != "" { // DEL or PURGE marker
+			return nil, 0, false, nil
+		}
+	}
+	v := resp.Message.Data
+	if len(v) < metaStampSize {
+		return nil, 0, false, fmt.Errorf("%w: metadata of %s: %d-byte value", ErrBadMessage, cfg.Name, len(v))
+	}
+	if binary.BigEndian.Uint64(v) != streamStamp(st) {
+		return nil, resp.Message.Seq, false, nil
+	}
+	return v[metaStampSize:], resp.Message.Seq, true, nil
+}
+
+// legacyMetadata returns the metadata that an earlier version of this
+// package stored in st's configuration, or nil.
+func legacyMetadata(st jetstream.Stream) ([]byte, error) {
+	v, ok := st.CachedInfo().Config.Metadata[metaKey]
 	if !ok {
 		return nil, nil
 	}
@@ -120,32 +281,106 @@ func streamMetadata(ctx context.Context, st jetstream.Stream) ([]byte, error) {
 	return md, nil
 }
 
-// declareMetadata stores md in the stream unless it already holds
-// metadata (write-once, like a buffer's), and returns what the stream
-// holds afterwards.
-func declareMetadata(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, md []byte) ([]byte, error) {
-	info, err := st.Info(ctx)
+// streamMetadata returns the buffer metadata declared for st's channel,
+// or nil. It asks the server, so it sees a sender's declaration made after
+// the stream handle was obtained.
+func streamMetadata(ctx context.Context, nc *nats.Conn, st jetstream.Stream) ([]byte, error) {
+	md, _, ours, err := metaEntry(ctx, nc, st)
+	if err != nil || ours {
+		return md, err
+	}
+	return legacyMetadata(st)
+}
+
+// declareMetadata stores md as the metadata of st's channel unless one is
+// declared already (write-once, like a buffer's), and returns what is
+// declared afterwards. It never changes the stream's configuration.
+func declareMetadata(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, st jetstream.Stream, md []byte) ([]byte, error) {
+	if have, err := legacyMetadata(st); have != nil || err != nil {
+		return have, err
+	}
+	kv, err := metaStore(ctx, js, st, true)
 	if err != nil {
-		return nil, fmt.Errorf("natsx: stream info: %w", err)
+		return nil, err
 	}
-	if v, ok := info.Config.Metadata[metaKey]; ok {
-		have, err := base64.StdEncoding.DecodeString(v)
-		if err != nil {
-			return nil, fmt.Errorf("%w: stream metadata: %w", ErrBadMessage, err)
+	name := st.CachedInfo().Config.Name
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, metaStampSize+len(md)), streamStamp(st))
+	v = append(v, md...)
+	for range metaCASTries {
+		have, rev, ours, err := metaEntry(ctx, nc, st)
+		if err != nil || ours {
+			return have, err
 		}
-		return have, nil
+		// A write whose answer was lost and that is retried fails with
+		// ErrKeyExists; the next round then reads it as ours.
+		err = metaAttempt(ctx, func(ctx context.Context) (err error) {
+			if rev == 0 {
+				_, err = kv.Create(ctx, name, v)
+			} else {
+				_, err = kv.Update(ctx, name, v, rev) // an earlier stream's leftover
+			}
+			return err
+		})
+		if err == nil {
+			return md, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return nil, fmt.Errorf("natsx: declare metadata of %s: %w", name, err)
+		}
+		// Another sender declared first: read its declaration.
 	}
-	cfg := info.Config
-	m := make(map[string]string, len(cfg.Metadata)+1)
-	for k, v := range cfg.Metadata {
-		m[k] = v
+	return nil, fmt.Errorf("natsx: declare metadata of %s: %d conflicting writes", name, metaCASTries)
+}
+
+// forgetMetadata deletes the metadata of st's channel.
+func forgetMetadata(ctx context.Context, js jetstream.JetStream, st jetstream.Stream) error {
+	kv, err := metaStore(ctx, js, st, false)
+	if err != nil || kv == nil {
+		return err
 	}
-	m[metaKey] = base64.StdEncoding.EncodeToString(md)
-	cfg.Metadata = m
-	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("natsx: declare metadata: %w", err)
+	name := st.CachedInfo().Config.Name
+	err = metaAttempt(ctx, func(ctx context.Context) error { return kv.Delete(ctx, name) })
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("natsx: delete metadata of %s: %w", name, err)
 	}
-	return md, nil
+	return nil
+}
+
+// metaAttempt runs op in attempts of at most attemptTimeout each until it
+// succeeds, fails for a reason a retry cannot change, or ctx ends: a
+// JetStream API request sent while the group that answers it (the bucket's
+// stream, the cluster's meta group) elects a leader gets no answer, and a
+// later attempt reaches the new leader.
+func metaAttempt(ctx context.Context, op func(context.Context) error) error {
+	backoff := 50 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		err := op(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !unanswered(err) {
+			return err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// unanswered reports whether a JetStream API request got no answer or a
+// "try again" one: it timed out, nobody listened, or the cluster said it
+// is unavailable (HTTP-like code 503).
+func unanswered(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+		return true
+	}
+	var ae *jetstream.APIError
+	return errors.As(err, &ae) && ae.Code == 503
 }
 
 // publisher publishes to a JetStream subject with a message id per
@@ -179,6 +414,7 @@ func (p *publisher) publish(ctx context.Context, m *nats.Msg, id string) error {
 		return fmt.Errorf("natsx: %d-byte message, server max_payload %d: %w", len(m.Data), mp, core.ErrFrameTooLarge)
 	}
 	backoff := time.Millisecond
+	var prev error // the previous attempt's answer
 	for {
 		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
 		_, err := p.js.PublishMsg(actx, m, jetstream.WithMsgID(id))
@@ -187,6 +423,11 @@ func (p *publisher) publish(ctx context.Context, m *nats.Msg, id string) error {
 			return nil
 		}
 		if ctx.Err() != nil {
+			// An attempt cut short by ctx says nothing of the channel:
+			// report the previous answer (ErrFull if the channel was full).
+			if prev != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+				err = prev
+			}
 			if isFull(err) {
 				return fmt.Errorf("natsx: send: %w: %w", ErrFull, ctx.Err())
 			}
@@ -195,6 +436,7 @@ func (p *publisher) publish(ctx context.Context, m *nats.Msg, id string) error {
 		if !retryable(err) {
 			return fmt.Errorf("natsx: send: %w", err)
 		}
+		prev = err
 		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
 		select {
 		case <-ctx.Done():
