@@ -60,15 +60,36 @@ func NewViewServer[Req, Resp any](name string, dec codec.ViewDecoder[Req], enc c
 
 func newServer[Req, Resp any](name, reqCodec string, decode func([]byte) (Req, error), enc codec.Encoder[Resp],
 	h func(context.Context, Req) (Resp, error), opts []Option) (*Server[Req, Resp], error) {
+	s, hook, err := prepareServer(reqCodec, 0, decode, enc, h, func(s *Server[Req, Resp], o *options) {
+		user := o.onConnect
+		o.onConnect = func(md []byte) { s.connected(md, reqCodec, user) }
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.raw, err = NewRawServer(name, s.handle, append(slices.Clip(opts), hook)...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// prepareServer does what every typed server constructor shares: it checks
+// enc, h and the request codec's name, builds the Server, and returns the
+// option hook that (unless [WithoutCodecCheck] is given) declares enc's
+// codec in the response metadata, makes room for reqCodec's declaration
+// plus extra bytes in the request metadata, and then calls check to
+// install the constructor's own codec check.
+func prepareServer[Req, Resp any](reqCodec string, extra int, decode func([]byte) (Req, error), enc codec.Encoder[Resp],
+	h func(context.Context, Req) (Resp, error), check func(*Server[Req, Resp], *options)) (*Server[Req, Resp], Option, error) {
 	if enc == nil || h == nil {
-		return nil, errors.New("zerobuffer: duplex: nil encoder or handler")
+		return nil, nil, errors.New("zerobuffer: duplex: nil encoder or handler")
 	}
 	if err := codec.ValidateName(reqCodec); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	respMeta, err := codec.AppendMetadata(nil, enc.Name(), nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := &Server[Req, Resp]{decode: decode, enc: enc, h: h}
 	hook := func(o *options) {
@@ -77,16 +98,10 @@ func newServer[Req, Resp any](name, reqCodec string, decode func([]byte) (Req, e
 		}
 		o.respMeta = respMeta
 		o.reqCfg = withDefaults(o.reqCfg)
-		o.reqCfg.MetadataSize = max(o.reqCfg.MetadataSize, 8+codec.MetadataLen(reqCodec, 0))
-		user := o.onConnect
-		o.onConnect = func(md []byte) { s.connected(md, reqCodec, user) }
+		o.reqCfg.MetadataSize = max(o.reqCfg.MetadataSize, 8+extra+codec.MetadataLen(reqCodec, 0))
+		check(s, o)
 	}
-	raw, err := NewRawServer(name, s.handle, append(slices.Clip(opts), hook)...)
-	if err != nil {
-		return nil, err
-	}
-	s.raw = raw
-	return s, nil
+	return s, hook, nil
 }
 
 // connected checks a new client's codec and passes the user part of its

@@ -43,24 +43,7 @@ func NewMultiViewServer[Req, Resp any](name string, maxClients int, dec codec.Vi
 
 func newMultiServer[Req, Resp any](name string, maxClients int, reqCodec string, decode func([]byte) (Req, error),
 	enc codec.Encoder[Resp], h func(context.Context, Req) (Resp, error), opts []Option) (*Server[Req, Resp], error) {
-	if enc == nil || h == nil {
-		return nil, errors.New("zerobuffer: duplex: nil encoder or handler")
-	}
-	if err := codec.ValidateName(reqCodec); err != nil {
-		return nil, err
-	}
-	respMeta, err := codec.AppendMetadata(nil, enc.Name(), nil)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server[Req, Resp]{decode: decode, enc: enc, h: h}
-	hook := func(o *options) {
-		if o.noCheck {
-			return
-		}
-		o.respMeta = respMeta
-		o.reqCfg = withDefaults(o.reqCfg)
-		o.reqCfg.MetadataSize = max(o.reqCfg.MetadataSize, 8+multiDeclLen(name)+codec.MetadataLen(reqCodec, 0))
+	s, hook, err := prepareServer(reqCodec, multiDeclLen(name), decode, enc, h, func(_ *Server[Req, Resp], o *options) {
 		o.checkMeta = func(md []byte) error { return codec.CheckMetadata(md, reqCodec) }
 		if user := o.onConnect; user != nil {
 			o.onConnect = func(md []byte) {
@@ -70,12 +53,13 @@ func newMultiServer[Req, Resp any](name string, maxClients int, reqCodec string,
 				user(md)
 			}
 		}
-	}
-	raw, err := NewRawMultiServer(name, maxClients, s.handle, append(slices.Clip(opts), hook)...)
+	})
 	if err != nil {
 		return nil, err
 	}
-	s.multi = raw
+	if s.multi, err = NewRawMultiServer(name, maxClients, s.handle, append(slices.Clip(opts), hook)...); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
