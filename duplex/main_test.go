@@ -105,15 +105,25 @@ func rawServer(t testing.TB, name string, h HandlerFunc, opts ...Option) *RawSer
 	if err != nil {
 		t.Fatal(err)
 	}
+	serve(t, s)
+	return s
+}
+
+// serve runs s.Serve in a goroutine until the test ends; the cleanup
+// closes s and checks that Serve returned ErrServerClosed.
+func serve(t testing.TB, s interface {
+	Serve(context.Context) error
+	Close() error
+}) {
+	t.Helper()
 	errc := make(chan error, 1)
 	go func() { errc <- s.Serve(context.Background()) }()
 	t.Cleanup(func() {
-		s.Close()
+		_ = s.Close()
 		if err := <-errc; err != ErrServerClosed {
 			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 	})
-	return s
 }
 
 // dial connects a client that is closed when the test ends.

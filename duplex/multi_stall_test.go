@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,25 +94,7 @@ func roleMultiStuck(c *testproc.Child, a []string) int {
 func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 	name := multiChannel(t)
 	const stall = time.Second
-	var mu sync.Mutex
-	var reported []error
-	srv, err := NewRawMultiServer(name, 8, multiHandler, WithRequestBuffer(bufCfg(smallBuf)),
-		WithStallTimeout(stall), WithOnError(func(err error) {
-			mu.Lock()
-			reported = append(reported, err)
-			mu.Unlock()
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background()) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		if err := <-done; err != ErrServerClosed {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	reported := reportingServer(t, name, 8, stall)
 
 	stuck := testproc.Start(t, "multi-stuck", name, "99", "0")
 	stuck.Expect("ready", time.Minute)
@@ -144,10 +127,9 @@ func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 	// The stuck client was disconnected (it has been stuck for longer
 	// than the stall timeout by now, also if the others were fast).
 	deadline := time.Now().Add(10 * stall)
-	for disconnects(&mu, &reported, "more responses waiting") < 1 || disconnects(&mu, &reported, "full for") < 1 {
+	for reported.disconnects("more responses waiting") < 1 || reported.disconnects("full for") < 1 {
 		if time.Now().After(deadline) {
-			mu.Lock()
-			t.Fatalf("stuck clients not disconnected (once by the queue limit, once by the stall timeout) within %v; reported %v", 10*stall, reported)
+			t.Fatalf("stuck clients not disconnected (once by the queue limit, once by the stall timeout) within %v; reported %v", 10*stall, reported.all())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -168,16 +150,48 @@ func TestMulti_StuckClientDoesNotStallOthers(t *testing.T) {
 	}
 }
 
-func disconnects(mu *sync.Mutex, reported *[]error, reason string) int {
-	mu.Lock()
-	defer mu.Unlock()
+// errLog collects what a server reports to its WithOnError hook.
+type errLog struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (l *errLog) add(err error) {
+	l.mu.Lock()
+	l.errs = append(l.errs, err)
+	l.mu.Unlock()
+}
+
+func (l *errLog) all() []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.errs)
+}
+
+// disconnects counts the reported ErrClientDisconnected errors whose text
+// contains reason.
+func (l *errLog) disconnects(reason string) int {
 	n := 0
-	for _, err := range *reported {
+	for _, err := range l.all() {
 		if errors.Is(err, ErrClientDisconnected) && strings.Contains(err.Error(), reason) {
 			n++
 		}
 	}
 	return n
+}
+
+// reportingServer serves a raw multi server with the given stall timeout
+// until the test ends and returns the log of the errors it reports.
+func reportingServer(t *testing.T, name string, maxClients int, stall time.Duration) *errLog {
+	t.Helper()
+	var log errLog
+	srv, err := NewRawMultiServer(name, maxClients, multiHandler, WithRequestBuffer(bufCfg(smallBuf)),
+		WithStallTimeout(stall), WithOnError(log.add))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, srv)
+	return &log
 }
 
 func TestMulti_StallTimeoutOption(t *testing.T) {
@@ -203,25 +217,7 @@ func TestMulti_StallTimeoutOption(t *testing.T) {
 // worth).
 func TestMulti_SlowClientQueued(t *testing.T) {
 	name := multiChannel(t)
-	var mu sync.Mutex
-	var reported []error
-	srv, err := NewRawMultiServer(name, 4, multiHandler, WithRequestBuffer(bufCfg(smallBuf)),
-		WithStallTimeout(5*time.Second), WithOnError(func(err error) {
-			mu.Lock()
-			reported = append(reported, err)
-			mu.Unlock()
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background()) }()
-	defer func() {
-		_ = srv.Close()
-		if err := <-done; err != ErrServerClosed {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
+	reported := reportingServer(t, name, 4, 5*time.Second)
 	ctx := ctxT(t, time.Minute)
 	cl, err := DialRawMulti(ctx, name, WithResponseBuffer(bufCfg(64<<10))) // about 800 responses
 	if err != nil {
@@ -258,9 +254,7 @@ func TestMulti_SlowClientQueued(t *testing.T) {
 			}
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(reported) > 0 {
-		t.Errorf("server reported %v", reported)
+	if errs := reported.all(); len(errs) > 0 {
+		t.Errorf("server reported %v", errs)
 	}
 }

@@ -114,21 +114,14 @@ func multiChannel(t *testing.T) string {
 	return name
 }
 
-func startMultiServer(t *testing.T, name string) (*RawMultiServer, chan error) {
+func startMultiServer(t *testing.T, name string) *RawMultiServer {
 	t.Helper()
 	srv, err := NewRawMultiServer(name, 8, multiHandler, WithRequestBuffer(bufCfg(smallBuf)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background()) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		if err := <-done; err != ErrServerClosed {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return srv, done
+	serve(t, srv)
+	return srv
 }
 
 func multiCalls(short bool) int {
@@ -169,7 +162,7 @@ func TestMulti_FourClients(t *testing.T) {
 // only their own responses (each client checks every response's tag).
 func TestMulti_KillClientInFlight(t *testing.T) {
 	name := multiChannel(t)
-	srv, _ := startMultiServer(t, name)
+	srv := startMultiServer(t, name)
 	n := multiCalls(true)
 	var procs []*testproc.Proc
 	for i := range 2 {

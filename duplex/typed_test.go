@@ -29,14 +29,7 @@ func typedServer[Req, Resp any](t *testing.T, s *Server[Req, Resp], err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(context.Background()) }()
-	t.Cleanup(func() {
-		s.Close()
-		if err := <-errc; err != ErrServerClosed {
-			t.Errorf("Serve returned %v", err)
-		}
-	})
+	serve(t, s)
 }
 
 func TestServer_CrossProcess(t *testing.T) {

@@ -88,14 +88,7 @@ func startTypedMulti(t *testing.T, name string, opts ...Option) *Server[addReq, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(context.Background()) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		if err := <-done; err != ErrServerClosed {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	serve(t, srv)
 	return srv
 }
 
