@@ -1,12 +1,14 @@
 package natsx_test
 
 import (
+	"context"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/testproc"
 	"github.com/zerobuffer/zerobuffer-go/natsx"
@@ -56,4 +58,31 @@ func connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
 // subject returns a channel subject unique to t.
 func subject(t testing.TB) string {
 	return "t." + testproc.Name(t, "zb", 40)
+}
+
+// testChannel is the setup of a test on one channel: a context that ends
+// after d, the package's server URL, a connection to it and a subject
+// unique to the test, whose stream and metadata are removed when the test
+// ends.
+func testChannel(t *testing.T, d time.Duration) (ctx context.Context, url string, nc *nats.Conn, subj string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	url = server(t).URL()
+	nc = connect(t, url)
+	subj = subject(t)
+	t.Cleanup(func() {
+		cancel()
+		_ = natsx.Remove(context.Background(), nc, subj)
+	})
+	return ctx, url, nc, subj
+}
+
+// jsContext is jetstream.New(nc) that fails the test on error.
+func jsContext(t *testing.T, nc *nats.Conn) jetstream.JetStream {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }

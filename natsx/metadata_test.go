@@ -43,15 +43,8 @@ func metaValue(t *testing.T, ctx context.Context, js jetstream.JetStream, bucket
 // deletes the key so that the channel name can be reused with another
 // codec.
 func TestMetadataInBucket(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	nc := connect(t, server(t).URL())
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	subj := subject(t)
-	defer natsx.Remove(context.Background(), nc, subj)
+	ctx, _, nc, subj := testChannel(t, 30*time.Second)
+	js := jsContext(t, nc)
 	c := msgpack.New[event]()
 	tx, err := natsx.Dial(ctx, nc, subj, c, natsx.WithMetadata([]byte("user bytes")))
 	if err != nil {
@@ -125,15 +118,8 @@ func TestMetadataInBucket(t *testing.T) {
 // leaves its key behind; a new stream of the same name does not inherit
 // it (the value's stamp is not the new stream's creation time).
 func TestMetadataLeftover(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	nc := connect(t, server(t).URL())
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	subj := subject(t)
-	defer natsx.Remove(context.Background(), nc, subj)
+	ctx, _, nc, subj := testChannel(t, 30*time.Second)
+	js := jsContext(t, nc)
 	tx, err := natsx.Dial(ctx, nc, subj, msgpack.New[event](), natsx.WithMemoryStorage())
 	if err != nil {
 		t.Fatal(err)
@@ -246,10 +232,7 @@ func TestMetadataUntrusted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	nc := connect(t, server(t).URL())
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := jsContext(t, nc)
 
 	// A short value under the key of a new channel's stream.
 	subj := subject(t) + ".short"

@@ -17,11 +17,7 @@ import (
 // with ErrFull and its ctx error; once a receiver takes messages, sending
 // goes on, and nothing is lost.
 func TestBackPressure(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	nc := connect(t, server(t).URL())
-	subj := subject(t)
-	defer natsx.Remove(context.Background(), nc, subj)
+	ctx, _, nc, subj := testChannel(t, 60*time.Second)
 	c := msgpack.New[event]()
 	tx, err := natsx.Dial(ctx, nc, subj, c, natsx.WithMaxPending(10), natsx.WithMemoryStorage())
 	if err != nil {

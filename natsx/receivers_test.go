@@ -33,12 +33,7 @@ func seqs(from, to int) string {
 // messages taken but not acknowledged, Listen is refused until the killed
 // one's lease runs out, and then the new receiver gets those messages.
 func TestSecondReceiverRefused(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	url := server(t).URL()
-	nc := connect(t, url)
-	subj := subject(t)
-	defer natsx.Remove(context.Background(), nc, subj)
+	ctx, url, nc, subj := testChannel(t, 60*time.Second)
 	c := msgpack.New[event]()
 	tx, err := natsx.Dial(ctx, nc, subj, c)
 	if err != nil {
@@ -143,12 +138,7 @@ func TestSecondReceiverRefused(t *testing.T) {
 // through their 2000 each. The receiver gets every message (each sender's
 // in order) and io.EOF only after the last sender's Close.
 func TestSeveralSenders(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	url := server(t).URL()
-	nc := connect(t, url)
-	subj := subject(t)
-	defer natsx.Remove(context.Background(), nc, subj)
+	ctx, url, nc, subj := testChannel(t, 90*time.Second)
 	counts := [][2]int{{200, 0}, {1000, 1000}, {1000, 1000}}
 	var procs []*testproc.Proc
 	for k, n := range counts {
@@ -212,11 +202,7 @@ func TestSeveralSenders(t *testing.T) {
 // gets every message, once, in order; a second receiver is still refused
 // afterwards.
 func TestReceiverReclaims(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	nc := connect(t, server(t).URL())
-	subj := subject(t)
-	defer natsx.Remove(context.Background(), nc, subj)
+	ctx, _, nc, subj := testChannel(t, 60*time.Second)
 	c := msgpack.New[event]()
 	tx, err := natsx.Dial(ctx, nc, subj, c)
 	if err != nil {
@@ -286,12 +272,7 @@ func TestReceiverReclaims(t *testing.T) {
 // messages and closes; the messages it had taken beyond them go, after
 // the ack wait, to the receiver here: every message once in all.
 func TestCompetingReceivers(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	url := server(t).URL()
-	nc := connect(t, url)
-	subj := subject(t)
-	defer natsx.Remove(context.Background(), nc, subj)
+	ctx, url, nc, subj := testChannel(t, 60*time.Second)
 	c := msgpack.New[event]()
 	tx, err := natsx.Dial(ctx, nc, subj, c)
 	if err != nil {

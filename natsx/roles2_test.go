@@ -25,14 +25,11 @@ import (
 func natsListenerRole(c *testproc.Child, args []string) int {
 	lease, _ := time.ParseDuration(args[2])
 	ackWait, _ := time.ParseDuration(args[3])
-	nc, err := nats.Connect(args[0], nats.Timeout(connectTimeout))
-	if err != nil {
-		c.Printf("error connect: %v", err)
+	ctx, nc, done, ok := childConnect(c, args[0], 2*time.Minute)
+	if !ok {
 		return 1
 	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	defer done()
 	opts := []natsx.Option{natsx.WithReceiverLease(lease), natsx.WithAckWait(ackWait)}
 	if len(args) > 4 && args[4] == "competing" {
 		opts = append(opts, natsx.WithCompetingReceivers())
@@ -80,14 +77,11 @@ func natsSenderRole(c *testproc.Child, args []string) int {
 	base, _ := strconv.Atoi(args[2])
 	first, _ := strconv.Atoi(args[3])
 	second, _ := strconv.Atoi(args[4])
-	nc, err := nats.Connect(args[0], nats.Timeout(connectTimeout))
-	if err != nil {
-		c.Printf("error connect: %v", err)
+	ctx, nc, done, ok := childConnect(c, args[0], 2*time.Minute)
+	if !ok {
 		return 1
 	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	defer done()
 	tx, err := natsx.Dial(ctx, nc, args[1], msgpack.New[event]())
 	if err != nil {
 		c.Printf("error dial: %v", err)
@@ -154,4 +148,17 @@ func natsServerRole(c *testproc.Child, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// childConnect connects a child role to the server at url and gives it a
+// context that ends after d; done closes both. On a failed connection it
+// prints "error connect: ..." and ok is false.
+func childConnect(c *testproc.Child, url string, d time.Duration, opts ...nats.Option) (ctx context.Context, nc *nats.Conn, done func(), ok bool) {
+	nc, err := nats.Connect(url, append([]nats.Option{nats.Timeout(connectTimeout)}, opts...)...)
+	if err != nil {
+		c.Printf("error connect: %v", err)
+		return nil, nil, nil, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	return ctx, nc, func() { cancel(); nc.Close() }, true
 }

@@ -55,14 +55,11 @@ func shmWriterRole(c *testproc.Child, args []string) int {
 // "progress K" every 10000 messages and "done N" at the end.
 func natsConsumerRole(c *testproc.Child, args []string) int {
 	want, _ := strconv.Atoi(args[2])
-	nc, err := nats.Connect(args[0], nats.Timeout(connectTimeout), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		c.Printf("error connect: %v", err)
+	ctx, nc, done, ok := childConnect(c, args[0], 5*time.Minute, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if !ok {
 		return 1
 	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	defer done()
 	rx, err := natsx.Listen(ctx, nc, args[1], codec.RawCopy{})
 	if err != nil {
 		c.Printf("error listen: %v", err)
