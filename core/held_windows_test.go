@@ -17,15 +17,7 @@ import (
 func TestNewReader_WaitsForOldHolder(t *testing.T) {
 	cfg := BufferConfig{PayloadSize: 4096}
 	t.Run("released", func(t *testing.T) {
-		name := testName(t)
-		r, err := NewReader(name, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := mustWriter(t, name)
-		if err := r.Close(); err != nil {
-			t.Fatal(err)
-		}
+		name, w := heldByWriter(t, cfg)
 		go func() {
 			time.Sleep(300 * time.Millisecond)
 			w.Close()
@@ -47,15 +39,7 @@ func TestNewReader_WaitsForOldHolder(t *testing.T) {
 		f.Release()
 	})
 	t.Run("held", func(t *testing.T) {
-		name := testName(t)
-		r, err := NewReader(name, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := mustWriter(t, name)
-		if err := r.Close(); err != nil {
-			t.Fatal(err)
-		}
+		name, w := heldByWriter(t, cfg)
 		start := time.Now()
 		r2, err := NewReader(name, cfg)
 		waited := time.Since(start)
@@ -72,4 +56,20 @@ func TestNewReader_WaitsForOldHolder(t *testing.T) {
 		w.Close()
 		mustReader(t, name, 0, 4096) // free again once the holder closed
 	})
+}
+
+// heldByWriter creates a buffer, connects a writer and closes the reader:
+// the writer is then the only holder of the buffer's section.
+func heldByWriter(t *testing.T, cfg BufferConfig) (string, *Writer) {
+	t.Helper()
+	name := testName(t)
+	r, err := NewReader(name, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := mustWriter(t, name)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return name, w
 }
