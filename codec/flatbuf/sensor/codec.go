@@ -69,7 +69,7 @@ func packChecked(b *flatbuffers.Builder, t *ReadingT) flatbuffers.UOffsetT {
 	if t == nil {
 		panic("sensor: nil *ReadingT") // recovered by flatbuf.Encoder as codec.ErrEncode
 	}
-	return t.Pack(b)
+	return pack(b, t)
 }
 
 // NewDecoder returns the zero-copy decoder: its View results are
