@@ -6,11 +6,12 @@ import (
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
+	"github.com/zerobuffer/zerobuffer-go/internal/codectest"
 	"github.com/zerobuffer/zerobuffer-go/internal/typedmsg"
 )
 
 // BenchmarkTick: the codec's own cost per 64-byte message, without a ring:
-// encoding into a reservation (maxSink) and into scratch memory plus a copy
+// encoding into a reservation (codectest.MaxSink) and into scratch memory plus a copy
 // (sink), and decoding, for generated and reflection code.
 func BenchmarkTick(b *testing.B) {
 	ctx := context.Background()
@@ -18,10 +19,10 @@ func BenchmarkTick(b *testing.B) {
 	gen, refl := msgpack.New[typedmsg.Tick](), msgpack.New[typedmsg.TickReflect]()
 	frame, _ := codec.Marshal[typedmsg.Tick](gen, v)
 	b.Run("encode/gen/reserve", func(b *testing.B) {
-		m := &maxSink{}
+		m := &codectest.MaxSink{}
 		b.ReportAllocs()
 		for b.Loop() {
-			m.maxCalls = 0
+			m.MaxCalls = 0
 			_ = gen.EncodeFrame(ctx, m, v)
 		}
 	})
@@ -33,7 +34,7 @@ func BenchmarkTick(b *testing.B) {
 		}
 	})
 	b.Run("encode/refl/reserve", func(b *testing.B) {
-		m := &maxSink{}
+		m := &codectest.MaxSink{}
 		b.ReportAllocs()
 		for b.Loop() {
 			_ = refl.EncodeFrame(ctx, m, typedmsg.TickReflect(v))
