@@ -76,6 +76,14 @@
 //	tx, err := typed.Dial(ctx, "telemetry", enc)
 //	err = tx.Send(ctx, &telemetry.SampleT{Id: 1, Values: []float64{0.5}, Label: "a"})
 //
+// Large messages: a generated Pack writes vectors of scalars one element
+// at a time, and the encoder then copies the finished buffer into the
+// ring. For speed at kilobytes and up, write such vectors in one copy (see
+// float64Vector in sensor/bulk.go) and give the encoder a size bound with
+// [WithSizeBound], so that it builds each message in the ring itself; read
+// them with one copy or as bytes over the frame (sensor's AppendValues
+// and ValuesBytes).
+//
 // To keep a value beyond its frame, decode into the object type instead
 // (see sensor.ObjectDecoder) and use typed.Listen. A fuzz test of the
 // verifier (see fuzz_test.go in this package) is the way to check that

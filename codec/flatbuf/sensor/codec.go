@@ -62,7 +62,21 @@ func View(buf []byte) (Reading, error) {
 // [CodecName], finishing buffers with [FileIdentifier]. Encoding a nil
 // *ReadingT fails with an error wrapping [codec.ErrEncode].
 func NewEncoder() *flatbuf.Encoder[*ReadingT] {
-	return must(flatbuf.NewEncoder(CodecName, packChecked, flatbuf.WithFileIdentifier(FileIdentifier)))
+	return must(flatbuf.NewEncoder(CodecName, packChecked, flatbuf.WithFileIdentifier(FileIdentifier),
+		flatbuf.WithSizeBound(sizeBound)))
+}
+
+// sizeBound bounds the finished size of a Reading: the root offset and
+// file identifier (8), the vtable (4 + 2 per field), the table (a vtable
+// offset, id, timestamp and two offsets: 24, plus alignment), the values
+// vector (length 4, data 8 each, alignment up to 4) and the name (length
+// 4, bytes, NUL, alignment up to 3), plus slack for the builder, which
+// grows one byte before it is full (TestSizeBound checks the bound).
+func sizeBound(t *ReadingT) int {
+	if t == nil {
+		return 0
+	}
+	return 8 + (4 + 2*4) + (24 + 8) + (4 + 8*len(t.Values) + 4) + (4 + len(t.Name) + 1 + 3) + 16
 }
 
 func packChecked(b *flatbuffers.Builder, t *ReadingT) flatbuffers.UOffsetT {
