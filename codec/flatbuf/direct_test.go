@@ -64,7 +64,7 @@ func checkReading(t *testing.T, what string, frame []byte, ident bool, want *sen
 // ring: scribbling over the ring does not change the next encoding.
 func TestEncoder_BuildsInTheRing(t *testing.T) {
 	ctx := context.Background()
-	for _, n := range []int{0, 1, 3, 100, 8191} {
+	for _, n := range []int{0, 1, 3, 100, 600, 1000, 8191} {
 		r := &sensor.ReadingT{Id: 3, Timestamp: -9, Name: "ring", Values: make([]float64, n)}
 		for i := range r.Values {
 			r.Values[i] = float64(i) / 3
@@ -92,13 +92,16 @@ func TestEncoder_BuildsInTheRing(t *testing.T) {
 				if err := enc.EncodeFrame(ctx, m, r); err != nil {
 					t.Fatalf("%s: %v", what, err)
 				}
-				wantLen := tc.wantLen
+				wantLen, wantMax, wantExact := tc.wantLen, 1, tc.wantExact
 				if wantLen == 0 {
 					wantLen = inRingLen(tc.bound, len(want))
 				}
-				if len(m.Frame) != wantLen || m.MaxCalls != 1 || m.Exact != tc.wantExact || m.Reserved != 0 {
-					t.Fatalf("%s (values %d, ident %v): frame %d bytes (want %d), %d ReserveMax, %d Reserve (want %d), open %d",
-						what, n, ident, len(m.Frame), wantLen, m.MaxCalls, m.Exact, tc.wantExact, m.Reserved)
+				if tc.bound < flatbuf.MinInRingSize { // small: the builder path only
+					wantLen, wantMax, wantExact = len(want), 0, 1
+				}
+				if len(m.Frame) != wantLen || m.MaxCalls != wantMax || m.Exact != wantExact || m.Reserved != 0 {
+					t.Fatalf("%s (values %d, ident %v): frame %d bytes (want %d), %d ReserveMax (want %d), %d Reserve (want %d), open %d",
+						what, n, ident, len(m.Frame), wantLen, m.MaxCalls, wantMax, m.Exact, wantExact, m.Reserved)
 				}
 				if len(m.Frame) == len(want) && !bytes.Equal(m.Frame, want) {
 					t.Fatalf("%s (values %d, ident %v): other bytes than the builder path", what, n, ident)
@@ -127,12 +130,12 @@ func inRingLen(bound, size int) int {
 	return size
 }
 
-// TestEncoder_SensorBoundIsTight: the sensor encoder's own bound never
-// falls back to the builder path, and its slack is small enough for every
-// message of 1 KiB and more to keep its gap instead of moving.
+// TestEncoder_SensorBoundIsTight: with the sensor encoder's own bound a
+// message of MinInRingSize and more is built in the ring without a
+// fallback and keeps its small gap instead of moving.
 func TestEncoder_SensorBoundIsTight(t *testing.T) {
 	enc := sensor.NewEncoder()
-	for _, n := range []int{0, 1, 2, 7, 8, 1000} {
+	for _, n := range []int{0, 1, 2, 7, 8, 1000, 4093, 4096, 5001} {
 		for _, name := range []string{"", "a", "abc", "abcd", "a longer sensor name"} {
 			r := &sensor.ReadingT{Id: 1, Name: name, Values: make([]float64, n)}
 			m := &codectest.MaxSink{Size: 1 << 16}
@@ -143,11 +146,13 @@ func TestEncoder_SensorBoundIsTight(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The gap an in-ring frame keeps is the bound's slack: under 64
-			// bytes, so every frame of 1 KiB and more keeps it.
-			inRing := len(m.Frame) != len(want)
-			if slack := len(m.Frame) - len(want); m.Exact != 0 || slack < 0 || slack > 64 || (len(want) >= 1024 && !inRing) {
-				t.Fatalf("values %d, name %q: %d fallbacks, frame %d bytes, tightest %d", n, name, m.Exact, len(m.Frame), len(want))
+			// Small messages take the builder path (one exact Reserve);
+			// from MinInRingSize on, the bound's slack (under 64 bytes) is
+			// small enough for the in-ring frame to keep its gap.
+			big := len(want) >= flatbuf.MinInRingSize
+			slack := len(m.Frame) - len(want)
+			if big && (m.Exact != 0 || slack <= 0 || slack > 64) || !big && (m.Exact != 1 || slack != 0) {
+				t.Fatalf("values %d, name %q: %d exact reservations, frame %d bytes, tightest %d", n, name, m.Exact, len(m.Frame), len(want))
 			}
 			checkReading(t, "sensor", m.Frame, true, r)
 		}
@@ -161,7 +166,7 @@ func TestEncoder_InRingPanicAborts(t *testing.T) {
 		b.StartObject(1)
 		b.StartObject(1) // nested: the builder panics
 		return 0
-	}, flatbuf.WithSizeBound(func(int) int { return 64 }))
+	}, flatbuf.WithSizeBound(func(int) int { return flatbuf.MinInRingSize }))
 	if err != nil {
 		t.Fatal(err)
 	}

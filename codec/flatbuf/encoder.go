@@ -57,10 +57,10 @@ func WithFileIdentifier(id string) EncoderOption {
 
 // WithSizeBound gives the encoder bound(v), an upper bound of the size of
 // v's finished buffer. With it, EncodeFrame on a [codec.MaxFrameWriter]
-// (a *core.Writer is one) builds v straight in the ring instead of in a
-// pooled builder followed by a copy: it reserves the bound, rounded up to
-// 16 bytes, lets the builder fill it from the end, and then publishes one
-// of two layouts:
+// (a *core.Writer is one) builds a value whose bound is at least
+// [MinInRingSize] straight in the ring instead of in a pooled builder
+// followed by a copy: it reserves the bound, rounded up to 16 bytes, lets
+// the builder fill it from the end, and then publishes one of two layouts:
 //   - when the unused space in front of the buffer is at most
 //     [MaxDirectGap] bytes and at most 1/16 of the reservation, the whole
 //     reservation: the root offset (and file identifier) move to the front
@@ -78,6 +78,11 @@ func WithFileIdentifier(id string) EncoderOption {
 func WithSizeBound[T any](bound func(v T) int) EncoderOption {
 	return func(c *encoderConfig) { c.bound = bound }
 }
+
+// MinInRingSize is the smallest bound for which EncodeFrame builds in the
+// ring (see [WithSizeBound]). Below it the copy from a pooled builder,
+// a few cache lines, costs less than building in the ring.
+const MinInRingSize = 4 << 10
 
 // MaxDirectGap is the most unused space a frame built in the ring (see
 // [WithSizeBound]) may keep in front of its buffer; a larger gap, or one
@@ -175,7 +180,7 @@ func (e *Encoder[T]) finish(b *flatbuffers.Builder, v T) (fb []byte, err error) 
 // error again if it persists.
 func (e *Encoder[T]) encodeInto(ctx context.Context, w codec.MaxFrameWriter, v T) (done bool, err error) {
 	n := e.bound(v)
-	if n <= 0 || n > math.MaxInt32-15 {
+	if n < MinInRingSize || n > math.MaxInt32-15 {
 		return false, nil
 	}
 	n = (n + 15) &^ 15
