@@ -114,9 +114,11 @@ func init() {
 }
 
 // typedChanCap is the capacity of the reference channel: 1024 messages,
-// fewer for messages above 64 KiB so that the raw reference's buffers stay
-// within 64 MiB.
-func typedChanCap(size int) int { return min(1024, max(8, (64<<20)/max(size, 1))) }
+// or as many as the ring of the case holds if that is fewer (64 KiB and
+// 1 MiB), so that the raw reference keeps no more bytes in flight than the
+// ring does: with 1024 distinct 64 KiB buffers its receiver would read
+// from memory where the ring's stays in the cache.
+func typedChanCap(size int) int { return min(1024, ringCapacity(size)) }
 
 // RunTyped measures every codec of [TypedCodecs] at every size of cfg,
 // cfg.Runs times, against a channel of the same Go type and (raw,
@@ -210,8 +212,8 @@ func typedPairRate(ctx context.Context, role string, size, frame int, d time.Dur
 	cerr := closeRx() // the child's next send gets core.ErrReaderDead
 	_, perr := ps[0].result(ctx, 30*time.Second)
 	stopAll(ps)
-	if err != nil {
-		return 0, seq, fmt.Errorf("receiving message %d: %w", seq+1, err)
+	if err != nil { // with the child's side, which may say why
+		return 0, seq, fmt.Errorf("receiving message %d: %w", seq+1, errors.Join(err, perr))
 	}
 	return rate, seq, errors.Join(cerr, perr)
 }
@@ -582,6 +584,23 @@ func median(samples []TypedSample, f func(TypedSample) float64) float64 {
 	return v[len(v)/2]
 }
 
+// fmtRatio prints a ratio with two decimals, three below 0.1 (so that
+// 0.004x does not read as zero).
+func fmtRatio(r float64) string {
+	if r < 0.1 {
+		return fmt.Sprintf("%.3fx", r)
+	}
+	return fmt.Sprintf("%.2fx", r)
+}
+
+func fmtRatios(v []float64) string {
+	s := make([]string, len(v))
+	for i, r := range v {
+		s[i] = fmtRatio(r)
+	}
+	return strings.Join(s, " ")
+}
+
 // Markdown renders one table: per codec and size the median rates, the
 // ratio to the channel in every run and its median, the median ratio to
 // the core per-frame path (raw, FlatBuffers) and the typed path's MB/s.
@@ -598,18 +617,18 @@ func (r *TypedReport) Markdown(w io.Writer) error {
 		}
 		xcore := "-"
 		if typedCodecs[c.Codec].core {
-			xcore = fmt.Sprintf("%.2fx", median(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Core }))
+			xcore = fmtRatio(median(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Core }))
 		}
 		msgs := median(c.Runs, func(s TypedSample) float64 { return s.Msgs })
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %.2fx | %s | %.1f |\n", c.Codec, FormatSize(c.Size), c.FrameBytes,
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %.1f |\n", c.Codec, FormatSize(c.Size), c.FrameBytes,
 			fmtRate(msgs), fmtRate(median(c.Runs, func(s TypedSample) float64 { return s.Chan })),
-			fmtList(perRun, "%.2fx"), median(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Chan }),
+			fmtRatios(perRun), fmtRatio(median(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Chan })),
 			xcore, msgs*float64(c.FrameBytes)/1e6)
 	}
 	b.WriteString("\nThe receiver decodes and verifies every value (msgpack: Recv; raw and FlatBuffers: a view with RecvFunc);" +
 		" the sender calls Send once per message. The chan reference carries the same Go type ([]byte, Tick, TickReflect," +
 		" sensor.ReadingT) between two goroutines, its receiver checking the same fields. x core: the same frame size through" +
-		" core.Writer.WriteFrame and core.Reader.ReadFrame. MB/s: encoded bytes.\n")
+		" core.Writer.WriteFrame and core.Reader.ReadFrame. MB/s: encoded bytes. chan capacity: 1024, or what the ring holds if fewer.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
