@@ -67,6 +67,9 @@ The default run takes about a minute on a 2-core machine.`)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *fanin && *typedOnly {
+		return usagef("--fanin and --typed each select their own cases: give one")
+	}
 	if *fanin {
 		return runFanInBench(ctx, e, def.Duration, *asJSON)
 	}

@@ -93,6 +93,13 @@ func TestBench_Typed(t *testing.T) {
 		}
 	}
 
+	for _, bad := range [][]string{{"--runs", "0"}, {"--fanin"}} {
+		r = zb(t, "", append([]string{"bench", "--typed"}, bad...)...)
+		if r.code != exitUsage || r.stdout != "" {
+			t.Errorf("bench --typed %v: exit %d, stdout %q, want a usage error", bad, r.code, r.stdout)
+		}
+	}
+
 	r = zbEnv(t, env, "", "bench", "--typed", "--sizes", "1K", "--duration", "20ms", "--runs", "1")
 	if r.code != exitOK {
 		t.Fatalf("bench --typed: exit %d, stderr %q", r.code, r.stderr)
