@@ -330,7 +330,7 @@ func rawChanRate(size int, d time.Duration) (float64, uint64, error) {
 // size; at 64 B (and below) the plain Tick of the acceptance figures.
 
 // tickKind is the Kind of every message of a case.
-var tickKind = "trade"
+const tickKind = "trade"
 
 // makeTick is message seq of a tick stream with the given Kind.
 func makeTick(seq uint64, kind string) typedmsg.Tick {
@@ -571,8 +571,8 @@ func coreRecv(name string, size, frame int) (func(context.Context, uint64) error
 	}, r.Close, nil
 }
 
-// median returns the median of f over samples (the upper one of two).
-func median(samples []TypedSample, f func(TypedSample) float64) float64 {
+// typedMedian returns the median of f over samples (the upper one of two).
+func typedMedian(samples []TypedSample, f func(TypedSample) float64) float64 {
 	v := make([]float64, 0, len(samples))
 	for _, s := range samples {
 		v = append(v, f(s))
@@ -584,19 +584,19 @@ func median(samples []TypedSample, f func(TypedSample) float64) float64 {
 	return v[len(v)/2]
 }
 
-// fmtRatio prints a ratio with two decimals, three below 0.1 (so that
+// typedRatio prints a ratio with two decimals, three below 0.1 (so that
 // 0.004x does not read as zero).
-func fmtRatio(r float64) string {
+func typedRatio(r float64) string {
 	if r < 0.1 {
 		return fmt.Sprintf("%.3fx", r)
 	}
 	return fmt.Sprintf("%.2fx", r)
 }
 
-func fmtRatios(v []float64) string {
+func typedRatios(v []float64) string {
 	s := make([]string, len(v))
 	for i, r := range v {
-		s[i] = fmtRatio(r)
+		s[i] = typedRatio(r)
 	}
 	return strings.Join(s, " ")
 }
@@ -617,12 +617,12 @@ func (r *TypedReport) Markdown(w io.Writer) error {
 		}
 		xcore := "-"
 		if typedCodecs[c.Codec].core {
-			xcore = fmtRatio(median(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Core }))
+			xcore = typedRatio(typedMedian(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Core }))
 		}
-		msgs := median(c.Runs, func(s TypedSample) float64 { return s.Msgs })
+		msgs := typedMedian(c.Runs, func(s TypedSample) float64 { return s.Msgs })
 		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %.1f |\n", c.Codec, FormatSize(c.Size), c.FrameBytes,
-			fmtRate(msgs), fmtRate(median(c.Runs, func(s TypedSample) float64 { return s.Chan })),
-			fmtRatios(perRun), fmtRatio(median(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Chan })),
+			fmtRate(msgs), fmtRate(typedMedian(c.Runs, func(s TypedSample) float64 { return s.Chan })),
+			typedRatios(perRun), typedRatio(typedMedian(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Chan })),
 			xcore, msgs*float64(c.FrameBytes)/1e6)
 	}
 	b.WriteString("\nThe receiver decodes and verifies every value (msgpack: Recv; raw and FlatBuffers: a view with RecvFunc);" +
