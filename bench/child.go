@@ -106,6 +106,9 @@ func runRole(ctx context.Context, j job, ready func(addr string) error) (sideRes
 	if f, ok := faninRoles[j.Role]; ok { // fanin.go
 		return f(ctx, j, ready)
 	}
+	if f, ok := typedRoles[j.Role]; ok { // typed.go
+		return f(ctx, j, ready)
+	}
 	return sideResult{}, fmt.Errorf("bench: unknown child role %q", j.Role)
 }
 

@@ -35,6 +35,8 @@ The default run takes about a minute on a 2-core machine.`)
 	plotFile := f.String("plot", "", "write latency CDFs to this PNG `file`")
 	quiet := f.Bool("quiet", false, "no progress bar")
 	fanin := f.Bool("fanin", false, "run only the fan-in cases: 4 senders into one receiver, duplex clients (3 runs)")
+	typedOnly := f.Bool("typed", false, "run only the typed cases: raw, msgpack and FlatBuffers values vs a chan of the same type (--runs runs)")
+	runs := f.Int("runs", 3, "repetitions of each typed case (with --typed)")
 	pos, err := parse(e, f, args)
 	if err != nil {
 		return err
@@ -65,8 +67,14 @@ The default run takes about a minute on a 2-core machine.`)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *fanin && *typedOnly {
+		return usagef("--fanin and --typed each select their own cases: give one")
+	}
 	if *fanin {
 		return runFanInBench(ctx, e, def.Duration, *asJSON)
+	}
+	if *typedOnly {
+		return runTypedBench(ctx, e, bench.TypedConfig{Runs: *runs, Duration: def.Duration, Sizes: cfg.Sizes}, *asJSON)
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
@@ -124,6 +132,22 @@ func parseSizes(s string) ([]int, error) {
 
 func runFanInBench(ctx context.Context, e *env, d time.Duration, asJSON bool) error {
 	rep, err := bench.RunFanIn(ctx, bench.FanInConfig{Duration: d})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return rep.Markdown(e.stdout)
+}
+
+func runTypedBench(ctx context.Context, e *env, cfg bench.TypedConfig, asJSON bool) error {
+	if cfg.Runs <= 0 {
+		return usagef("--runs must be positive, got %d", cfg.Runs)
+	}
+	rep, err := bench.RunTyped(ctx, cfg)
 	if err != nil {
 		return err
 	}
