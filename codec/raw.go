@@ -3,6 +3,8 @@ package codec
 import (
 	"bytes"
 	"context"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/memcopy"
 )
 
 // RawName is the codec name of [Raw] and [RawCopy]: the frame payload is the
@@ -52,6 +54,6 @@ func writeRaw(ctx context.Context, w FrameWriter, v []byte) error {
 	if err != nil {
 		return err
 	}
-	copy(p, v)
+	memcopy.Copy(p, v) // cached stores: the reader reads the frame next
 	return w.Commit()
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/layout"
+	"github.com/zerobuffer/zerobuffer-go/internal/memcopy"
 	"github.com/zerobuffer/zerobuffer-go/platform"
 )
 
@@ -76,7 +77,7 @@ func (w *Writer) write(ctx context.Context, p []byte, publish bool) error {
 		failpointHit("writer.midPayload")
 		copy(buf[h:], p[h:])
 	} else {
-		copy(buf, p)
+		memcopy.Copy(buf, p)
 	}
 	w.commitLocked(publish)
 	w.mu.Unlock()
@@ -112,7 +113,7 @@ func (w *Writer) WriteFrames(ctx context.Context, frames [][]byte) (n int, err e
 			w.publishLocked()
 			return i, err
 		}
-		copy(buf, p)
+		memcopy.Copy(buf, p)
 		w.commitLocked(false)
 	}
 	w.publishLocked()
@@ -133,7 +134,7 @@ func (w *Writer) appendInLineLocked(p []byte) bool {
 	}
 	ring := w.v.ring
 	layout.PutHeader(ring[w.pos:], layout.Header{Size: n, Sequence: w.seq})
-	copy(ring[w.pos+layout.HeaderSize:], p)
+	memcopy.Copy(ring[w.pos+layout.HeaderSize:], p)
 	w.pos += t
 	w.count++
 	w.seq++

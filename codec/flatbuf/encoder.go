@@ -11,6 +11,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
+	"github.com/zerobuffer/zerobuffer-go/internal/memcopy"
 )
 
 // NamePrefix starts the codec name of every FlatBuffers codec; the rest
@@ -223,7 +224,7 @@ func (e *Encoder[T]) encodeInto(ctx context.Context, w codec.MaxFrameWriter, v T
 		copy(p[4:hdr], e.ident)
 		return true, w.CommitN(n)
 	default:
-		copy(p, p[head:])
+		memcopy.Copy(p, p[head:]) // overlapping, but forward: each piece reads before it writes
 		return true, w.CommitN(len(fb))
 	}
 }
@@ -234,7 +235,7 @@ func (e *Encoder[T]) write(ctx context.Context, w codec.FrameWriter, fb []byte) 
 	if err != nil {
 		return err
 	}
-	copy(p, fb)
+	memcopy.Copy(p, fb) // cached stores: the reader reads the frame next
 	return w.Commit()
 }
 
