@@ -24,6 +24,11 @@
 // and the project's targets ([Report.Markdown]), as JSON, or as a PNG of
 // latency CDFs ([Report.WritePlot]).
 //
+// Two more sets of cases run on their own: [RunFanIn] (several sender
+// processes into one receiver, and duplex clients into one server) and
+// [RunTyped] (typed channels per codec and size, each beside an
+// in-process chan of the same Go type and the core per-frame path).
+//
 // # Caveats
 //
 // The peers are child processes of the running binary: a program that
