@@ -139,6 +139,14 @@ func faninSendChild(_ context.Context, j job, ready func(string) error) (sideRes
 }
 
 func pairSendChild(_ context.Context, j job, ready func(string) error) (sideResult, error) {
+	return withWriter(j, ready, func(ctx context.Context, w *core.Writer) (sideResult, error) {
+		return sendFlatOut(ctx, w, nil)
+	})
+}
+
+// withWriter runs a child's send loop: it connects a core.Writer to the
+// job's buffer, reports ready and calls send with the child's context.
+func withWriter(j job, ready func(string) error, send func(context.Context, *core.Writer) (sideResult, error)) (sideResult, error) {
 	ctx, cancel := childContext(j)
 	defer cancel()
 	w, err := core.NewWriter(j.Name)
@@ -149,7 +157,7 @@ func pairSendChild(_ context.Context, j job, ready func(string) error) (sideResu
 	if err := ready(""); err != nil {
 		return sideResult{}, err
 	}
-	return sendFlatOut(ctx, w, nil)
+	return send(ctx, w)
 }
 
 // faninFirstChild takes the time, claims a lane and sends that time.

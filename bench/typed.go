@@ -532,28 +532,20 @@ func readingChanRate(size int, d time.Duration) (float64, uint64, error) {
 // harness's message content, ReadFrame with the same verification as raw.
 
 func typedCoreChild(_ context.Context, j job, ready func(string) error) (sideResult, error) {
-	ctx, cancel := childContext(j)
-	defer cancel()
-	w, err := core.NewWriter(j.Name)
-	if err != nil {
-		return sideResult{}, err
-	}
-	defer w.Close()
-	if err := ready(""); err != nil {
-		return sideResult{}, err
-	}
-	buf := make([]byte, j.Size)
-	newMessage(j.Size).fill(buf, 0)
-	t0 := time.Now()
-	for seq := uint64(1); ; seq++ {
-		stamp(buf, seq)
-		if err := w.WriteFrame(ctx, buf); err != nil {
-			if errors.Is(err, core.ErrReaderDead) || errors.Is(err, core.ErrClosed) {
-				return sideResult{Count: seq - 1, Elapsed: time.Since(t0)}, nil
+	return withWriter(j, ready, func(ctx context.Context, w *core.Writer) (sideResult, error) {
+		buf := make([]byte, j.Size)
+		newMessage(j.Size).fill(buf, 0)
+		t0 := time.Now()
+		for seq := uint64(1); ; seq++ {
+			stamp(buf, seq)
+			if err := w.WriteFrame(ctx, buf); err != nil {
+				if errors.Is(err, core.ErrReaderDead) || errors.Is(err, core.ErrClosed) {
+					return sideResult{Count: seq - 1, Elapsed: time.Since(t0)}, nil
+				}
+				return sideResult{Count: seq - 1}, err
 			}
-			return sideResult{Count: seq - 1}, err
 		}
-	}
+	})
 }
 
 func coreRecv(name string, size, frame int) (func(context.Context, uint64) error, func() error, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -135,6 +136,11 @@ func runFanInBench(ctx context.Context, e *env, d time.Duration, asJSON bool) er
 	if err != nil {
 		return err
 	}
+	return printReport(e, rep, asJSON)
+}
+
+// printReport writes rep as indented JSON or as its markdown tables.
+func printReport(e *env, rep interface{ Markdown(io.Writer) error }, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -151,10 +157,5 @@ func runTypedBench(ctx context.Context, e *env, cfg bench.TypedConfig, asJSON bo
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	return rep.Markdown(e.stdout)
+	return printReport(e, rep, asJSON)
 }
