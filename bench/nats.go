@@ -44,8 +44,11 @@ type NATSConfig struct {
 type NATSRow struct {
 	Size      int     `json:"size"`
 	PlainCore float64 `json:"plain_core_msgs_per_s"` // nats.go Publish / async Subscribe
-	OurCore   float64 `json:"natsx_core_msgs_per_s"` // natsx.Sender/Receiver, Core mode
-	OurJS     float64 `json:"natsx_jetstream_msgs_per_s"`
+	// PlainReply is PlainCore with a reply subject as long as the one
+	// natsx core mode puts on each message (its sender id and codec).
+	PlainReply float64 `json:"plain_reply_msgs_per_s"`
+	OurCore    float64 `json:"natsx_core_msgs_per_s"` // natsx.Sender/Receiver, Core mode
+	OurJS      float64 `json:"natsx_jetstream_msgs_per_s"`
 }
 
 // NATSReport is the result of [RunNATS].
@@ -95,13 +98,10 @@ func RunNATS(ctx context.Context, cfg NATSConfig) (*NATSReport, error) {
 	for _, size := range cfg.Sizes {
 		size = max(size, 8)
 		row := NATSRow{Size: size}
-		if row.PlainCore, err = plainRate(ctx, pc, sc, size, cfg.Duration); err != nil {
+		if row.PlainCore, row.PlainReply, row.OurCore, err = coreRates(ctx, pc, sc, size, cfg.Duration); err != nil {
 			return nil, err
 		}
-		if row.OurCore, err = natsxRate(ctx, pc, sc, size, cfg.Duration, natsx.Core); err != nil {
-			return nil, err
-		}
-		if row.OurJS, err = natsxRate(ctx, pc, sc, size, cfg.Duration, natsx.JetStream); err != nil {
+		if row.OurJS, err = jetStreamRate(ctx, pc, sc, size, cfg.Duration); err != nil {
 			return nil, err
 		}
 		rep.Rows = append(rep.Rows, row)
@@ -133,87 +133,185 @@ func drain(got *atomic.Int64, last *atomic.Int64, sent int64) time.Time {
 	return time.Unix(0, last.Load())
 }
 
-// plainRate: nats.go Publish in a loop for d, an async Subscribe counting.
-func plainRate(ctx context.Context, pc, sc *nats.Conn, size int, d time.Duration) (float64, error) {
-	subj := benchSubject("plain")
-	var got, last atomic.Int64
-	sub, err := sc.Subscribe(subj, func(m *nats.Msg) {
-		got.Add(1)
-		last.Store(time.Now().UnixNano())
-	})
+// natsSlices is how many slices the core comparison splits each case's
+// time into: the cases take turns, in rotating order, so a drift of the
+// machine's speed during the run reaches all of them about equally.
+const natsSlices = 6
+
+// flow is one sender/receiver pair of a throughput case, set up once and
+// timed in slices: send publishes one message, the receiver counts into
+// got and stamps the arrival time of the latest message into last.
+type flow struct {
+	send      func([]byte) error
+	flush     func() error
+	close     func()
+	got, last atomic.Int64
+	sent      int64
+	msgs      int64         // received in timed slices
+	reply     string        // natsx core mode: the reply subject its messages carry
+	busy      time.Duration // timed slices, each from its first send to its last arrival
+}
+
+// slice publishes for d, then waits for the receiver to catch up; it adds
+// the messages received and the time from the first send to the last
+// arrival to f's totals.
+func (f *flow) slice(ctx context.Context, p []byte, d time.Duration) error {
+	base := f.got.Load()
+	start := time.Now()
+	for time.Since(start) < d && ctx.Err() == nil {
+		for range 64 {
+			if err := f.send(p); err != nil {
+				return err
+			}
+		}
+		f.sent += 64
+	}
+	if err := f.flush(); err != nil {
+		return err
+	}
+	end := drain(&f.got, &f.last, f.sent)
+	f.msgs += f.got.Load() - base
+	f.busy += end.Sub(start)
+	return ctx.Err()
+}
+
+func (f *flow) rate() float64 {
+	if f.busy <= 0 {
+		return 0
+	}
+	return float64(f.msgs) / f.busy.Seconds()
+}
+
+// coreRates measures plain nats.go, plain nats.go with a reply subject
+// as long as natsx's and natsx core mode moving size-byte messages, taking
+// turns in slices of d/natsSlices each.
+func coreRates(ctx context.Context, pc, sc *nats.Conn, size int, d time.Duration) (plain, reply, ours float64, err error) {
+	b, err := natsxFlow(ctx, pc, sc, natsx.Core)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer b.close()
+	a, err := plainFlow(sc, pc, "")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer a.close()
+	r, err := plainFlow(sc, pc, b.reply)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer r.close()
+	p := make([]byte, size)
+	flows := []*flow{a, r, b}
+	for k := range natsSlices {
+		for j := range flows {
+			if err := flows[(j+k)%len(flows)].slice(ctx, p, d/natsSlices); err != nil {
+				return 0, 0, 0, err
+			}
+		}
+	}
+	return a.rate(), r.rate(), b.rate(), nil
+}
+
+// jetStreamRate measures natsx in JetStream mode for d.
+func jetStreamRate(ctx context.Context, pc, sc *nats.Conn, size int, d time.Duration) (float64, error) {
+	f, err := natsxFlow(ctx, pc, sc, natsx.JetStream)
 	if err != nil {
 		return 0, err
 	}
-	defer sub.Unsubscribe()
-	sub.SetPendingLimits(-1, -1)
-	if err := sc.Flush(); err != nil {
+	defer f.close()
+	if err := f.slice(ctx, make([]byte, size), d); err != nil {
 		return 0, err
 	}
-	p := make([]byte, size)
-	start := time.Now()
-	var sent int64
-	for time.Since(start) < d && ctx.Err() == nil {
-		for range 64 {
-			if err := pc.Publish(subj, p); err != nil {
-				return 0, err
-			}
-		}
-		sent += 64
-	}
-	if err := pc.Flush(); err != nil {
-		return 0, err
-	}
-	end := drain(&got, &last, sent)
-	return float64(got.Load()) / end.Sub(start).Seconds(), nil
+	return f.rate(), nil
 }
 
-// natsxRate: natsx.Sender.Send in a loop for d, a natsx.Receiver.Recv loop
-// counting, raw codec (the receiver copies each message, as RawCopy does).
-func natsxRate(ctx context.Context, pc, sc *nats.Conn, size int, d time.Duration, mode natsx.Mode) (float64, error) {
+// plainFlow: nats.go Publish (PublishRequest with reply, if not empty),
+// an async Subscribe counting.
+func plainFlow(sc, pc *nats.Conn, reply string) (*flow, error) {
+	subj := benchSubject("plain")
+	f := &flow{}
+	sub, err := sc.Subscribe(subj, func(*nats.Msg) {
+		f.got.Add(1)
+		f.last.Store(time.Now().UnixNano())
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		return nil, err
+	}
+	if err := sc.Flush(); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, err
+	}
+	f.send = func(p []byte) error { return pc.Publish(subj, p) }
+	if reply != "" {
+		f.send = func(p []byte) error { return pc.PublishRequest(subj, reply, p) }
+	}
+	f.flush = pc.Flush
+	f.close = func() { _ = sub.Unsubscribe() }
+	return f, nil
+}
+
+// natsxFlow: natsx.Sender.Send, a natsx.Receiver.Recv loop counting, raw
+// codec. The receiver decodes with RawCopy, so each value it returns is
+// the receiver's own, like the plain subscriber's message data.
+func natsxFlow(ctx context.Context, pc, sc *nats.Conn, mode natsx.Mode) (*flow, error) {
 	subj := benchSubject("natsx")
 	opts := []natsx.Option{natsx.WithMode(mode), natsx.WithMaxPending(1 << 20)}
 	rx, err := natsx.Listen(ctx, sc, subj, codec.RawCopy{}, opts...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer natsx.Remove(context.Background(), sc, subj)
-	defer rx.Close()
+	// In core mode, a plain subscription sees the announcement Dial
+	// sends, and so the reply subject the sender puts on every message.
+	spy, err := sc.SubscribeSync(subj)
+	if err != nil {
+		return nil, err
+	}
+	defer spy.Unsubscribe()
+	if err := sc.Flush(); err != nil {
+		return nil, err
+	}
 	tx, err := natsx.Dial(ctx, pc, subj, codec.Raw{}, opts...)
 	if err != nil {
-		return 0, err
+		rx.Close()
+		natsx.Remove(context.Background(), sc, subj)
+		return nil, err
 	}
-	if err := sc.Flush(); err != nil {
-		return 0, err
+	f := &flow{}
+	if mode == natsx.Core {
+		hello, err := spy.NextMsg(10 * time.Second)
+		if err != nil {
+			tx.Close()
+			rx.Close()
+			return nil, fmt.Errorf("bench: the natsx sender's announcement: %w", err)
+		}
+		f.reply = hello.Reply
 	}
-	var got, last atomic.Int64
 	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for {
 			if _, err := rx.Recv(rctx); err != nil {
 				return
 			}
-			got.Add(1)
-			last.Store(time.Now().UnixNano())
+			f.got.Add(1)
+			f.last.Store(time.Now().UnixNano())
 		}
 	}()
-	p := make([]byte, size)
-	start := time.Now()
-	var sent int64
-	for time.Since(start) < d && ctx.Err() == nil {
-		for range 64 {
-			if err := tx.Send(ctx, p); err != nil {
-				return 0, err
-			}
-		}
-		sent += 64
+	f.send = func(p []byte) error { return tx.Send(ctx, p) }
+	f.flush = pc.Flush
+	f.close = func() {
+		tx.Close()
+		cancel()
+		<-done
+		rx.Close()
+		natsx.Remove(context.Background(), sc, subj)
 	}
-	if err := pc.Flush(); err != nil {
-		return 0, err
-	}
-	end := drain(&got, &last, sent)
-	tx.Close()
-	return float64(got.Load()) / end.Sub(start).Seconds(), nil
+	return f, nil
 }
 
 // bridgeLatency returns the p50 one-way latency of 64-byte messages sent
@@ -225,16 +323,21 @@ func bridgeLatency(ctx context.Context, pc, sc *nats.Conn, samples int) (direct,
 	measure := func(send func([]byte) error, rx *natsx.Receiver[[]byte]) (time.Duration, error) {
 		lat := make([]time.Duration, 0, samples)
 		p := make([]byte, 64)
+		sent := make(chan error, 1)
 		for range samples {
 			stamp(p)
-			if err := send(p); err != nil {
-				return 0, err
-			}
+			// The receive does not wait for the send to return: a
+			// JetStream Send returns after the server's acknowledgement,
+			// which may come after the delivery to the receiver.
+			go func() { sent <- send(p) }()
 			v, err := rx.Recv(ctx)
 			if err != nil {
 				return 0, err
 			}
 			lat = append(lat, since(v))
+			if err := <-sent; err != nil {
+				return 0, err
+			}
 		}
 		slices.Sort(lat)
 		return lat[len(lat)/2], nil
@@ -286,8 +389,8 @@ func bridgeLatency(ctx context.Context, pc, sc *nats.Conn, samples int) (direct,
 func (r *NATSReport) Markdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("## NATS (embedded server, same run)\n\n")
-	b.WriteString("| size | plain nats.go msgs/s | natsx core msgs/s | natsx core / plain | natsx JetStream msgs/s |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| size | plain nats.go msgs/s | natsx core msgs/s | natsx core / plain | plain + reply msgs/s | natsx core / (plain + reply) | natsx JetStream msgs/s |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range r.Rows {
 		ratio := 0.0
 		if row.PlainCore > 0 {
@@ -297,8 +400,12 @@ func (r *NATSReport) Markdown(w io.Writer) error {
 		if ratio < 0.8 {
 			pass = "FAIL"
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2fx (target >= 0.8x: %s) | %.0f |\n",
-			sizeLabel(row.Size), row.PlainCore, row.OurCore, ratio, pass, row.OurJS)
+		replyRatio := 0.0
+		if row.PlainReply > 0 {
+			replyRatio = row.OurCore / row.PlainReply
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2fx (target >= 0.8x: %s) | %.0f | %.2fx | %.0f |\n",
+			sizeLabel(row.Size), row.PlainCore, row.OurCore, ratio, pass, row.PlainReply, replyRatio, row.OurJS)
 	}
 	fmt.Fprintf(&b, "\nBridge, 64 B one-way p50: %v through shm -> bridge -> JetStream -> receiver, %v direct JetStream: the bridge adds %v.\n",
 		r.BridgeP50.Round(time.Microsecond), r.DirectP50.Round(time.Microsecond), (r.BridgeP50 - r.DirectP50).Round(time.Microsecond))

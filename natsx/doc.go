@@ -51,9 +51,15 @@
 // typed.ErrCodecMismatch (sticky). A stream's configuration is never
 // changed after its creation. [Remove] deletes the key.
 // Core mode has no place to store it; each message carries the sender id
-// and the codec name in its reply subject (no header to encode or parse;
-// the receiving client allocates the reply string, one allocation per
-// message more than a plain publish). Decoding is the codec's, so a
+// and the codec name in its reply subject, "_ZB.<id>.<codec>" (no header
+// to encode or parse). That reply is the whole cost of natsx over a plain
+// publish: client and server parse it on every message and the receiving
+// client allocates it, so for small messages natsx moves what plain
+// nats.go moves when it publishes with a reply subject. A [codec.RawCopy]
+// receiver hands out each message's payload without copying it (the
+// client already gave every message its own), and a [codec.Raw] or
+// RawCopy sender publishes the value's bytes without encoding them into
+// a buffer first. Decoding is the codec's, so a
 // malformed or oversized message
 // gets the errors it gets from shared memory (codec.ErrInvalid, and
 // core.ErrFrameTooLarge for a message above the server's max_payload).

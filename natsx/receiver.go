@@ -29,6 +29,7 @@ import (
 // time, in order. It does not own the *nats.Conn.
 type Receiver[T any] struct {
 	dec     codec.Decoder[T]
+	owned   func([]byte) (T, error) // set for codec.RawCopy; see ownedDecode
 	subject string
 	mode    Mode
 	noCheck bool
@@ -46,10 +47,11 @@ type Receiver[T any] struct {
 	held      jetstream.Msg
 
 	// Core mode.
-	sub     *nats.Subscription
-	ch2     chan *nats.Msg
-	count   uint64
-	dropped int
+	sub       *nats.Subscription
+	ch2       chan *nats.Msg
+	count     uint64
+	dropped   int
+	lastReply string // reply subject of the last data message (learned)
 
 	mu       sync.Mutex // serialises receives; guards the fields below
 	queue    []inMsg    // messages in stream order, ready to hand out
@@ -114,6 +116,7 @@ func Listen[T any](ctx context.Context, nc *nats.Conn, subject string, dec codec
 	}
 	o := buildOptions(opts)
 	r := &Receiver[T]{dec: dec, subject: subject, mode: o.mode, noCheck: o.noCheck, done: make(chan struct{})}
+	r.owned = ownedDecode[T](dec)
 	if o.mode == Core {
 		// The client library delivers straight into ch from its read
 		// loop; a full ch drops the message and counts it (Dropped).
@@ -345,12 +348,32 @@ func (r *Receiver[T]) recv(ctx context.Context) (v T, fatal bool, err error) {
 
 // decode decodes one frame; a failure concerns this message only.
 func (r *Receiver[T]) decode(data []byte, seq uint64) (T, bool, error) {
+	if r.owned != nil {
+		v, err := r.owned(data)
+		return v, false, err
+	}
 	v, err := r.dec.Decode(data)
 	if err != nil {
 		var zero T
 		return zero, false, fmt.Errorf("natsx: message %d: %w", seq, err)
 	}
 	return v, false, nil
+}
+
+// ownedDecode returns, for the codec.RawCopy decoder, a decode function
+// that hands out the frame itself instead of a copy, and nil for every
+// other decoder. The copy is redundant here: nats.go gives every message
+// a payload of its own that nothing else writes, and a frame of a batch
+// message is a disjoint slice of it whose capacity ends where the frame
+// ends (splitBatch), so an append by the user never reaches another
+// frame. The returned function has type func([]byte) (T, error) only
+// when T is []byte, which the assertion checks.
+func ownedDecode[T any](dec codec.Decoder[T]) func([]byte) (T, error) {
+	if _, ok := any(dec).(codec.RawCopy); !ok {
+		return nil
+	}
+	f, _ := any(func(b []byte) ([]byte, error) { return b[:len(b):len(b)], nil }).(func([]byte) (T, error))
+	return f
 }
 
 // nextFrame returns the next frame in order, acknowledging each message
@@ -395,7 +418,12 @@ func (r *Receiver[T]) nextFrame(ctx context.Context) (data []byte, seq uint64, f
 				continue
 			}
 		}
-		r.learn(r.senderOf(m))
+		if m.reply == "" || m.reply != r.lastReply {
+			// Consecutive messages mostly come from one sender: parse and
+			// look up its id only when the reply subject changes.
+			r.learn(r.senderOf(m))
+			r.lastReply = m.reply
+		}
 		if err := r.check(ctx, m); err != nil {
 			// The message stays unacknowledged: a receiver with the right
 			// codec gets it after this one closes.
@@ -423,15 +451,27 @@ func (r *Receiver[T]) nextFrame(ctx context.Context) (data []byte, seq uint64, f
 // senderOf returns the id of the sender of a data message, or "".
 func (r *Receiver[T]) senderOf(m inMsg) string {
 	if r.mode == Core {
-		rest, ok := strings.CutPrefix(m.reply, replyCodec)
+		id, _, ok := coreReply(m.reply)
 		if !ok {
 			return ""
 		}
-		id, _, _ := strings.Cut(rest, ".")
 		return id
 	}
 	id, _, _ := strings.Cut(m.hdr.Get(hdrMsgID), "-")
 	return id
+}
+
+// coreReply splits the reply subject of a core-mode message into the
+// sender id and the codec name; ok is false for a reply of another kind.
+func coreReply(reply string) (id, codecName string, ok bool) {
+	rest, ok := strings.CutPrefix(reply, replyCodec)
+	if !ok {
+		if rest, ok = strings.CutPrefix(reply, replyCodecV1); !ok {
+			return "", "", false
+		}
+	}
+	id, codecName, _ = strings.Cut(rest, ".")
+	return id, codecName, true
 }
 
 // learn records sender id as open, unless it is known already.
@@ -508,8 +548,7 @@ func (r *Receiver[T]) check(ctx context.Context, m inMsg) error {
 	}
 	var err error
 	if r.mode == Core {
-		got, _ := strings.CutPrefix(m.reply, replyCodec)
-		_, got, _ = strings.Cut(got, ".")
+		_, got, _ := coreReply(m.reply)
 		if got != r.dec.Name() {
 			err = &codec.MismatchError{Want: r.dec.Name(), Got: got}
 		}

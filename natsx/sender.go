@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nuid"
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/core"
@@ -30,9 +30,10 @@ type Sender[T any] struct {
 	enc     codec.Encoder[T]
 	subject string
 	mode    Mode
-	pub     *publisher // JetStream mode
-	id      string     // announced at Dial, ended at Close
-	reply   string     // core mode: replyCodec + id + "." + codec name
+	pub     *publisher    // JetStream mode
+	id      string        // announced at Dial, ended at Close
+	reply   string        // core mode: replyCodec + id + "." + codec name
+	raw     func(T) error // core mode with codec.Raw or RawCopy; see rawPublish
 	bufs    sync.Pool
 	closed  atomic.Bool
 	once    sync.Once
@@ -65,7 +66,7 @@ func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.E
 	}
 	s := &Sender[T]{nc: nc, enc: enc, subject: subject, mode: o.mode}
 	if o.mode == Core {
-		s.id = nuid.Next()
+		s.id = newCoreID()
 		name := enc.Name()
 		if o.noCheck {
 			name = ""
@@ -76,6 +77,7 @@ func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.E
 		if err := s.publish(ctx, s.hello()); err != nil {
 			return nil, err
 		}
+		s.raw = rawPublish(s)
 		return s, nil
 	}
 	js, err := jetstream.New(nc)
@@ -124,6 +126,9 @@ func (s *Sender[T]) Send(ctx context.Context, v T) error {
 	if s.closed.Load() {
 		return core.ErrClosed
 	}
+	if s.raw != nil {
+		return s.raw(v)
+	}
 	bw, _ := s.bufs.Get().(*bufWriter)
 	if bw == nil {
 		bw = new(bufWriter)
@@ -144,6 +149,28 @@ func (s *Sender[T]) Send(ctx context.Context, v T) error {
 		return nil
 	}
 	return s.publish(ctx, &nats.Msg{Subject: s.subject, Reply: s.reply, Data: bw.buf})
+}
+
+// rawPublish returns, for a core-mode sender whose encoder is codec.Raw or
+// codec.RawCopy, a send function that publishes the value's bytes as they
+// are (the raw encoding is the identity, and nats.go copies the bytes
+// before PublishRequest returns), and nil otherwise. The returned
+// function has type func(T) error only when T is []byte, which the
+// assertion checks.
+func rawPublish[T any](s *Sender[T]) func(T) error {
+	switch any(s.enc).(type) {
+	case codec.Raw, codec.RawCopy:
+	default:
+		return nil
+	}
+	nc, subject, reply := s.nc, s.subject, s.reply
+	f, _ := any(func(v []byte) error {
+		if err := nc.PublishRequest(subject, reply, v); err != nil {
+			return coreSendErr(err, len(v), nc)
+		}
+		return nil
+	}).(func(T) error)
+	return f
 }
 
 // coreSendErr wraps a core publish error; a message above max_payload
@@ -192,6 +219,18 @@ func (s *Sender[T]) Close() error {
 		}
 	})
 	return s.err
+}
+
+// newCoreID returns a core-mode sender id: 12 random characters of
+// [0-9A-Za-z] (71 bits), enough that two senders of one channel never
+// share one, and short because every message carries it.
+func newCoreID() string {
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	var b [12]byte
+	for i := range b {
+		b[i] = digits[rand.IntN(len(digits))]
+	}
+	return string(b[:])
 }
 
 // bufWriter is the codec.FrameWriter of a Sender: it keeps one frame in a

@@ -25,11 +25,15 @@ const (
 	// hdrCodec carries the codec name of a request or response.
 	hdrCodec = "Zb-Codec"
 	// replyCodec prefixes the sender id, a '.' and the codec name that a
-	// core-mode message carries in its reply subject: core NATS has no stream to hold the metadata,
-	// and the reply field costs no header encoding or parsing, so a
-	// message costs what a plain publish of its bytes costs. Nobody
-	// replies to channel messages.
-	replyCodec = "_ZB_CODEC."
+	// core-mode message carries in its reply subject: core NATS has no
+	// stream to hold the metadata, and the reply field costs no header
+	// encoding or parsing. Both client and server parse the reply byte by
+	// byte on every message, so it is kept short (a 12-character id,
+	// see newCoreID). Nobody replies to channel messages.
+	replyCodec = "_ZB."
+	// replyCodecV1 is the longer prefix of earlier versions, still
+	// understood on receive.
+	replyCodecV1 = "_ZB_CODEC."
 	// hdrEOS marks the end-of-stream message a sender's Close publishes;
 	// its value is the sender's id (legacy value "1": anonymous, ends the
 	// stream at once).
