@@ -338,6 +338,10 @@ func bridgeLatency(ctx context.Context, pc, sc *nats.Conn, samples int) (direct,
 			if err := <-sent; err != nil {
 				return 0, err
 			}
+			// A pause, so that each sample starts with both paths idle:
+			// the bridge publishes synchronously and may still wait for
+			// the server's acknowledgement of the previous message.
+			time.Sleep(time.Millisecond)
 		}
 		slices.Sort(lat)
 		return lat[len(lat)/2], nil
