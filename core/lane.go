@@ -762,6 +762,9 @@ func tryClaim(name string, cn platform.Names, first int, opts []Option) (*Lane, 
 		claimBell.Post(1) // the reader's spare keeper makes a new spare if needed
 		claimBell.Close()
 		l := &Lane{w: w, index: k, ctl: ctl, bell: bell}
+		w.mu.Lock()
+		w.onPublish = l.Ring
+		w.mu.Unlock()
 		l.post() // the reader may sleep: let it make a new spare now
 		return l, nil
 	}
@@ -802,15 +805,16 @@ func openLaneCtl(cn platform.Names) (*laneCtl, *platform.Semaphore, *platform.Se
 }
 
 // Writer returns the lane's writer. Writing through it is how frames are
-// sent; call [Lane.Ring] after each publication.
+// sent; each publication rings the fan-in reader's doorbell by itself.
 func (l *Lane) Writer() *Writer { return l.w }
 
 // Index returns the lane's index (0 for the plain buffer name).
 func (l *Lane) Index() int { return l.index }
 
-// Ring wakes the fan-in reader if it sleeps. Call it after every
-// publication (WriteFrame, Commit, WriteFrames, Flush); it costs one
-// atomic load of shared memory when the reader is awake.
+// Ring wakes the fan-in reader if it sleeps. The lane's writer rings after
+// every publication (WriteFrame, Commit, WriteFrames, Flush, Close), so a
+// caller needs Ring only to wake the reader without publishing; it costs
+// one atomic load of shared memory when the reader is awake.
 func (l *Lane) Ring() {
 	if l.ctl == nil {
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -296,4 +297,81 @@ func resets(fi *FanIn) (n uint64) {
 		n += l.Resets
 	}
 	return n
+}
+
+// TestFanIn_EveryPublicationRings: a lane's writer rings the doorbell by
+// itself on every way of publishing, without Lane.Ring: after each
+// publication into a sleeping fan-in reader, the reader's sleeping word is
+// cleared before the call returns, and the reader gets the frame.
+func TestFanIn_EveryPublicationRings(t *testing.T) {
+	name := faninName(t)
+	fi := newFanInT(t, name, FanInConfig{})
+	ctx := ctxT(t, 60*time.Second)
+	l, err := ClaimLane(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	w := l.Writer()
+	for _, tc := range []struct {
+		name    string
+		publish func(byte) error
+	}{
+		{"WriteFrame", func(b byte) error { return w.WriteFrame(ctx, []byte{b}) }},
+		{"Reserve+Commit", func(b byte) error {
+			p, err := w.Reserve(ctx, 1)
+			if err != nil {
+				return err
+			}
+			p[0] = b
+			return w.Commit()
+		}},
+		{"WriteFrames", func(b byte) error { _, err := w.WriteFrames(ctx, [][]byte{{b}}); return err }},
+		{"AppendFrame+Flush", func(b byte) error {
+			if err := w.AppendFrame(ctx, []byte{b}); err != nil {
+				return err
+			}
+			return w.Flush()
+		}},
+	} {
+		b := byte(len(tc.name))
+		got := make(chan error, 1)
+		go func() {
+			f, _, err := fi.ReadFrame(ctx)
+			if err == nil {
+				if f.Data()[0] != b {
+					err = fmt.Errorf("frame %d, want %d", f.Data()[0], b)
+				}
+				f.Release()
+			}
+			got <- err
+		}()
+		for fi.ctl.load(ctlSleeping) == 0 {
+			if ctx.Err() != nil {
+				t.Fatal("the reader never slept")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if err := tc.publish(b); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if fi.ctl.load(ctlSleeping) != 0 {
+			// Either nothing rang, or the reader woke on its own timer
+			// just before the publication and went back to sleep after
+			// it: then it saw the frame in its last poll and returns now,
+			// far sooner than its next timer (idleSlice).
+			select {
+			case err := <-got:
+				if err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				continue
+			case <-time.After(idleSlice / 2):
+				t.Fatalf("%s: the sleeping word is still set after the publication: no ring", tc.name)
+			}
+		}
+		if err := <-got; err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+	}
 }

@@ -369,6 +369,9 @@ func (w *Writer) publishLocked() {
 	if w.semW.Post(b.frames) {
 		w.wokeReader()
 	}
+	if w.onPublish != nil {
+		w.onPublish()
+	}
 	if w.pos == w.v.p {
 		w.pos = 0
 	}

@@ -52,8 +52,14 @@ type Writer struct {
 	batch      batch       // appended frames not yet published
 	sinceDrain uint64      // frames published since sem-r was drained
 	lastWake   time.Time   // when a post last woke a sleeping reader
-	maxFrame   int
-	stats      writerStats // under mu; see stats.go
+	// onPublish, if set (a fan-in lane's writer, see ClaimLane), runs
+	// after every publication, under mu: it rings the fan-in doorbell, so
+	// that every way of publishing (WriteFrame, Commit, WriteFrames,
+	// Flush, the flush before a wait for space, Close) wakes a sleeping
+	// fan-in reader.
+	onPublish func()
+	maxFrame  int
+	stats     writerStats // under mu; see stats.go
 }
 
 // reservation is a frame placed but not committed.

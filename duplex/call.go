@@ -174,9 +174,6 @@ func (c *RawClient) commit(unclaimed bool) (*call, error) {
 	if cerr := c.req.Commit(); cerr != nil && err == nil {
 		err = c.fail(cerr) // cannot happen: the reservation is ours
 	}
-	if c.lane != nil {
-		c.lane.Ring()
-	}
 	if err != nil {
 		return nil, err
 	}

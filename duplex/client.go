@@ -37,7 +37,7 @@ type RawClient struct {
 	name string
 	req  *core.Writer // NAME_request
 	resp *core.Reader // NAME_response, ours
-	lane *core.Lane   // DialRawMulti (multi.go): the request lane, rings the server's doorbell
+	lane *core.Lane   // DialRawMulti (multi.go): the request lane; its writer rings the server's doorbell
 
 	sendMu    chan struct{} // held from a request's Reserve to its Commit
 	recvMu    chan struct{} // held by the goroutine reading responses

@@ -69,8 +69,8 @@ func ListenMany[T any](name string, cfg core.BufferConfig, fc core.FanInConfig, 
 // [NewSender]. Against a plain buffer (made by [Listen] or any ZeroBuffer
 // reader) it connects like [Dial]. While the buffer does not exist, is
 // being created or has no free lane, DialMany retries until ctx ends.
-// The Sender's Send rings the receiver's doorbell when the receiver
-// sleeps; its Close frees the lane.
+// Every publication of the Sender (Send, SendAll, Close) rings the
+// receiver's doorbell when the receiver sleeps; its Close frees the lane.
 func DialMany[T any](ctx context.Context, name string, enc codec.Encoder[T], opts ...Option) (*Sender[T], error) {
 	if enc == nil {
 		return nil, errors.New("zerobuffer: typed: nil encoder")

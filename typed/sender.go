@@ -22,7 +22,10 @@ const dialPoll = 10 * time.Millisecond
 type Sender[T any] struct {
 	w    *core.Writer
 	enc  codec.Encoder[T]
-	lane *core.Lane // set by DialMany (fanin.go): rings the fan-in doorbell
+	lane *core.Lane // set by DialMany (fanin.go); its writer rings the fan-in doorbell
+	// raw is set for []byte values with codec.Raw or RawCopy (see
+	// rawWrite): Send writes the value as the frame, as the codec would.
+	raw func(context.Context, T) error
 }
 
 // NewSender wraps w and declares enc's codec in the buffer metadata
@@ -43,7 +46,23 @@ func NewSender[T any](w *core.Writer, enc codec.Encoder[T], opts ...Option) (*Se
 	if err := declare(w, enc.Name(), codec.FingerprintOf(enc), o); err != nil {
 		return nil, err
 	}
-	return &Sender[T]{w: w, enc: enc}, nil
+	return &Sender[T]{w: w, enc: enc, raw: rawWrite[T](w, enc)}, nil
+}
+
+// rawWrite returns, for the raw codec (codec.Raw or RawCopy, whose
+// encoding is the value's bytes), a send function that writes the value
+// with core.Writer.WriteFrame: one lock and, in the common case, one
+// in-line copy, instead of the Reserve and Commit a codec makes. Errors
+// are those of the codec's path (an empty value: core.ErrInvalidFrameSize).
+// It returns nil for every other encoder. The function has type
+// func(context.Context, T) error only when T is []byte, which the
+// assertion checks.
+func rawWrite[T any](w *core.Writer, enc codec.Encoder[T]) func(context.Context, T) error {
+	if !isRaw(enc) {
+		return nil
+	}
+	f, _ := any(w.WriteFrame).(func(context.Context, T) error)
+	return f
 }
 
 func declare(w *core.Writer, name, fp string, o options) error {
@@ -125,11 +144,10 @@ func dialWriter(ctx context.Context, name string, opts []core.Option) (*core.Wri
 // returned unchanged; an encoding failure wraps [codec.ErrEncode] and
 // sends nothing.
 func (s *Sender[T]) Send(ctx context.Context, v T) error {
-	err := s.enc.EncodeFrame(ctx, s.w, v)
-	if s.lane != nil && err == nil {
-		s.lane.Ring()
+	if s.raw != nil {
+		return s.raw(ctx, v)
 	}
-	return err
+	return s.enc.EncodeFrame(ctx, s.w, v)
 }
 
 // Close closes the writer: the receiver reads every message already sent

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"testing"
@@ -315,3 +316,57 @@ var (
 	_ codec.Decoder[[]byte]             = codec.RawCopy{}
 	_ codec.ViewDecoder[sensor.Reading] = sensor.NewDecoder()
 )
+
+// codecRaw is codec.Raw under another type, so that a Sender does not
+// recognise it and encodes through Reserve and Commit as for any codec.
+type codecRaw struct{ codec.Raw }
+
+// TestSend_RawSameAsCodecPath: a Sender of the raw codec writes []byte
+// values with WriteFrame instead of through the codec; it must behave as
+// the codec path does: the same frames, and errors of the same kind for
+// an empty value, a value larger than the ring and a send after Close.
+func TestSend_RawSameAsCodecPath(t *testing.T) {
+	for _, enc := range []codec.Encoder[[]byte]{codec.Raw{}, codec.RawCopy{}, codecRaw{}} {
+		ctx := testCtx(t)
+		name := bufferName(t)
+		rx, err := typed.ListenView(name, core.BufferConfig{PayloadSize: 1024}, codec.Raw{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := typed.Dial(ctx, name, enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Send(ctx, nil); !errors.Is(err, core.ErrInvalidFrameSize) {
+			t.Errorf("%T: empty value: %v, want core.ErrInvalidFrameSize", enc, err)
+		}
+		if err := tx.Send(ctx, make([]byte, 4096)); !errors.Is(err, core.ErrFrameTooLarge) {
+			t.Errorf("%T: 4 KiB value: %v, want core.ErrFrameTooLarge", enc, err)
+		}
+		// Enough frames to wrap the 1 KiB ring several times.
+		for i := range 100 {
+			if err := tx.Send(ctx, bytes.Repeat([]byte{byte(i)}, 1+i%50)); err != nil {
+				t.Fatalf("%T: frame %d: %v", enc, i, err)
+			}
+			err := rx.RecvFunc(ctx, func(p []byte) error {
+				if !bytes.Equal(p, bytes.Repeat([]byte{byte(i)}, 1+i%50)) {
+					return fmt.Errorf("frame %d: got %d bytes %x", i, len(p), p[:1])
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%T: %v", enc, err)
+			}
+		}
+		if err := tx.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Send(ctx, []byte("late")); !errors.Is(err, core.ErrClosed) {
+			t.Errorf("%T: Send after Close: %v, want core.ErrClosed", enc, err)
+		}
+		if err := rx.RecvFunc(ctx, func([]byte) error { return nil }); !errors.Is(err, io.EOF) {
+			t.Errorf("%T: after Close: %v, want io.EOF", enc, err)
+		}
+		rx.Close()
+	}
+}
