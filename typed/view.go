@@ -22,6 +22,8 @@ import (
 type ViewReceiver[T any] struct {
 	l   *link
 	dec codec.ViewDecoder[T]
+	// raw is set for codec.Raw (see rawView): the view is the frame.
+	raw func([]byte) T
 }
 
 // NewViewReceiver wraps r; see [NewReceiver] for the codec check. On
@@ -35,7 +37,29 @@ func NewViewReceiver[T any](r *core.Reader, dec codec.ViewDecoder[T], opts ...Op
 		return nil, err
 	}
 	l.fp = codec.FingerprintOf(dec)
-	return &ViewReceiver[T]{l: l, dec: dec}, nil
+	return &ViewReceiver[T]{l: l, dec: dec, raw: rawView(dec)}, nil
+}
+
+// rawView returns, for codec.Raw (whose view of a frame is the frame and
+// which cannot fail or panic), the identity as a func([]byte) T, so that
+// a receive skips the decoder call and its panic guard; nil for every
+// other decoder. The assertion succeeds only when T is []byte.
+func rawView[T any](dec codec.ViewDecoder[T]) func([]byte) T {
+	switch any(dec).(type) {
+	case codec.Raw, *codec.Raw:
+	default:
+		return nil
+	}
+	f, _ := any(func(b []byte) []byte { return b }).(func([]byte) T)
+	return f
+}
+
+// view decodes the frame's data with the ViewReceiver's decoder.
+func (r *ViewReceiver[T]) view(data []byte) (T, error) {
+	if r.raw != nil {
+		return r.raw(data), nil
+	}
+	return codec.View(r.dec, data)
 }
 
 // ListenView creates the buffer name and returns a ViewReceiver for it;
@@ -62,7 +86,7 @@ func (r *ViewReceiver[T]) RecvFunc(ctx context.Context, fn func(v T) error) erro
 		return err
 	}
 	defer f.Release()
-	v, err := codec.View(r.dec, f.Data())
+	v, err := r.view(f.Data())
 	if err != nil {
 		return decodeErr(f, err)
 	}
@@ -97,7 +121,7 @@ func (r *ViewReceiver[T]) step(ctx context.Context, yield func(T, error) bool) (
 		return false, true
 	}
 	defer f.Release()
-	v, err := codec.View(r.dec, f.Data())
+	v, err := r.view(f.Data())
 	if err != nil {
 		return yield(zero, decodeErr(f, err)), false
 	}
