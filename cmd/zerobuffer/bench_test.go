@@ -66,10 +66,7 @@ func TestBench_Markdown(t *testing.T) {
 // mismatch fails the command, so a zero exit code means that every value
 // counted decoded correctly.
 func TestBench_Typed(t *testing.T) {
-	// A race-enabled binary sleeps 1 s at exit (GORACE atexit_sleep_ms),
-	// and every case starts and stops child processes.
-	env := []string{"GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")}
-	r := zbEnv(t, env, "", "bench", "--typed", "--sizes", "64", "--duration", "30ms", "--runs", "2", "--json")
+	r := zb(t, "", "bench", "--typed", "--sizes", "64", "--duration", "30ms", "--runs", "2", "--json")
 	if r.code != exitOK {
 		t.Fatalf("bench --typed: exit %d, stderr %q", r.code, r.stderr)
 	}
@@ -100,7 +97,7 @@ func TestBench_Typed(t *testing.T) {
 		}
 	}
 
-	r = zbEnv(t, env, "", "bench", "--typed", "--sizes", "1K", "--duration", "20ms", "--runs", "1")
+	r = zb(t, "", "bench", "--typed", "--sizes", "1K", "--duration", "20ms", "--runs", "1")
 	if r.code != exitOK {
 		t.Fatalf("bench --typed: exit %d, stderr %q", r.code, r.stderr)
 	}

@@ -86,6 +86,9 @@ func zbCmd(t *testing.T, extraEnv []string, args ...string) *exec.Cmd {
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(append(os.Environ(), helperEnv+"=1"), extraEnv...)
+	// A race-enabled child sleeps 1 s at exit by default (GORACE
+	// atexit_sleep_ms); a report still fails it (exit code 66).
+	cmd.Env = append(cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd
 }
