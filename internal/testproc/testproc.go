@@ -112,6 +112,9 @@ func start(t testing.TB, exe string, attr *syscall.SysProcAttr, env []string, ro
 	argv := append(strings.Fields(os.Getenv("ZB_EXEC_PREFIX")), exe, "-test.run=^$")
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), envRole+"="+role, envArgs+"="+strings.Join(args, argSep))
+	// A race-enabled child sleeps 1 s at exit by default (GORACE
+	// atexit_sleep_ms); a race report still fails it (exit code 66).
+	cmd.Env = append(cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = attr
