@@ -105,7 +105,7 @@ var faninRoles = map[string]func(context.Context, job, func(string) error) (side
 func faninCfg() core.BufferConfig { return core.BufferConfig{PayloadSize: ringBytes(faninSize)} }
 
 // sendFlatOut writes 64-byte frames until the reader goes away.
-func sendFlatOut(ctx context.Context, w *core.Writer, ring func()) (sideResult, error) {
+func sendFlatOut(ctx context.Context, w *core.Writer) (sideResult, error) {
 	m := make([]byte, faninSize)
 	var n uint64
 	t0 := time.Now()
@@ -116,9 +116,6 @@ func sendFlatOut(ctx context.Context, w *core.Writer, ring func()) (sideResult, 
 				return sideResult{Count: n, Elapsed: time.Since(t0)}, nil
 			}
 			return sideResult{Count: n}, err
-		}
-		if ring != nil {
-			ring()
 		}
 		n++
 	}
@@ -135,12 +132,12 @@ func faninSendChild(_ context.Context, j job, ready func(string) error) (sideRes
 	if err := ready(strconv.Itoa(l.Index())); err != nil {
 		return sideResult{}, err
 	}
-	return sendFlatOut(ctx, l.Writer(), l.Ring)
+	return sendFlatOut(ctx, l.Writer()) // a lane's writer rings the receiver's doorbell
 }
 
 func pairSendChild(_ context.Context, j job, ready func(string) error) (sideResult, error) {
 	return withWriter(j, ready, func(ctx context.Context, w *core.Writer) (sideResult, error) {
-		return sendFlatOut(ctx, w, nil)
+		return sendFlatOut(ctx, w)
 	})
 }
 
@@ -172,10 +169,9 @@ func faninFirstChild(_ context.Context, j job, ready func(string) error) (sideRe
 	defer l.Close()
 	m := make([]byte, faninSize)
 	binary.LittleEndian.PutUint64(m, uint64(t0))
-	if err := l.Writer().WriteFrame(ctx, m); err != nil {
+	if err := l.Writer().WriteFrame(ctx, m); err != nil { // rings the receiver's doorbell
 		return sideResult{}, err
 	}
-	l.Ring()
 	return sideResult{Count: 1}, ready("")
 }
 
