@@ -161,22 +161,49 @@ func RunTyped(ctx context.Context, cfg TypedConfig) (*TypedReport, error) {
 	return rep, nil
 }
 
-// typedSample measures one case once: typed, channel, core.
+// typedSlices is how many slices a run of a typed case splits its time
+// into: the typed pair, the channel and the core path take turns, in
+// rotating order, so that a change of the machine's speed during the run
+// reaches each of them about equally and the ratios of the run compare
+// like with like.
+const typedSlices = 4
+
+// typedSample measures one case once: typed, channel and core (raw,
+// FlatBuffers) in turns of d/typedSlices. Each rate is the mean of its
+// slices' rates (equal durations).
 func typedSample(ctx context.Context, c *TypedCase, d time.Duration) (TypedSample, error) {
 	tc := typedCodecs[c.Codec]
 	var s TypedSample
-	var err error
-	s.Msgs, s.Received, err = typedPairRate(ctx, "typed-"+c.Codec, c.Size, c.FrameBytes, d, tc.recv)
-	if err != nil {
-		return s, err
-	}
-	if s.Chan, s.ChanReceived, err = tc.chanRate(c.Size, d); err != nil {
-		return s, fmt.Errorf("chan: %w", err)
+	steps := []func(time.Duration) error{
+		func(d time.Duration) error {
+			r, n, err := typedPairRate(ctx, "typed-"+c.Codec, c.Size, c.FrameBytes, d, tc.recv)
+			s.Msgs, s.Received = s.Msgs+r/typedSlices, s.Received+n
+			return err
+		},
+		func(d time.Duration) error {
+			r, n, err := tc.chanRate(c.Size, d)
+			if err != nil {
+				return fmt.Errorf("chan: %w", err)
+			}
+			s.Chan, s.ChanReceived = s.Chan+r/typedSlices, s.ChanReceived+n
+			return nil
+		},
 	}
 	if tc.core {
-		s.Core, s.CoreReceived, err = typedPairRate(ctx, "typed-core", c.FrameBytes, c.FrameBytes, d, coreRecv)
-		if err != nil {
-			return s, fmt.Errorf("core: %w", err)
+		steps = append(steps, func(d time.Duration) error {
+			r, n, err := typedPairRate(ctx, "typed-core", c.FrameBytes, c.FrameBytes, d, coreRecv)
+			if err != nil {
+				return fmt.Errorf("core: %w", err)
+			}
+			s.Core, s.CoreReceived = s.Core+r/typedSlices, s.CoreReceived+n
+			return nil
+		})
+	}
+	for k := range typedSlices {
+		for j := range steps {
+			if err := steps[(j+k)%len(steps)](d / typedSlices); err != nil {
+				return s, err
+			}
 		}
 	}
 	return s, nil
