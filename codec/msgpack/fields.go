@@ -10,11 +10,40 @@ import (
 var errUnknownField = errors.New("unknown field")
 
 // fieldSet is the set of map keys of T's encoded fields. Structs have few
-// fields: a linear scan over them costs less than hashing the key.
-type fieldSet []string
+// fields: a linear scan over them costs less than hashing the key, and
+// keys of 1 to 7 bytes, the usual field names, are compared as packed
+// integers (see pack) instead of with a call per name.
+type fieldSet struct {
+	names  []string
+	packed []uint64 // pack(names[i]), or 0 for a name pack does not take
+}
 
-func (f fieldSet) has(key []byte) bool {
-	for _, k := range f {
+// pack returns the bytes of a key of 1 to 7 bytes in the low 56 bits of
+// a word and its length in the top 8, so that two such keys are equal
+// exactly when their words are; 0 (no key has that word) for any other
+// length.
+func pack(key []byte) uint64 {
+	n := len(key)
+	if n < 1 || n > 7 {
+		return 0
+	}
+	v := uint64(n) << 56
+	for i, c := range key {
+		v |= uint64(c) << (8 * i)
+	}
+	return v
+}
+
+func (f *fieldSet) has(key []byte) bool {
+	if v := pack(key); v != 0 {
+		for _, p := range f.packed {
+			if p == v {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range f.names {
 		if k == string(key) {
 			return true
 		}
@@ -25,18 +54,19 @@ func (f fieldSet) has(key []byte) bool {
 // knownFields returns the map keys of T's encoded fields, for refusing
 // unknown fields in front of a generated decoder (which skips them), or
 // nil when T is not a plain struct: then no key check is made.
-func knownFields(t reflect.Type) fieldSet {
+func knownFields(t reflect.Type) *fieldSet {
 	if t.Kind() != reflect.Struct || t == timeType {
 		return nil
 	}
-	m := make(fieldSet, 0, t.NumField())
+	m := &fieldSet{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Anonymous {
 			return nil // embedded fields: layouts differ between libraries
 		}
 		if key, ok := fieldKey(f); ok {
-			m = append(m, key)
+			m.names = append(m.names, key)
+			m.packed = append(m.packed, pack([]byte(key)))
 		}
 	}
 	return m
@@ -70,7 +100,7 @@ func flat(t reflect.Type) bool {
 // checkKeys refuses a top-level map in b with a key that is not in
 // fields. Other top-level values are left to the decoder. It stays inside
 // b whatever b holds.
-func checkKeys(b []byte, fields fieldSet) error {
+func checkKeys(b []byte, fields *fieldSet) error {
 	n, i, ok := mapHeader(b)
 	if !ok {
 		return nil
@@ -83,11 +113,41 @@ func checkKeys(b []byte, fields fieldSet) error {
 		if !fields.has(key) {
 			return fmt.Errorf("%w %q", errUnknownField, key)
 		}
-		if i = skip(b, next); i < 0 {
+		if i = skipValue(b, next); i < 0 {
 			return errTruncated
 		}
 	}
 	return nil
+}
+
+// skipValue is skip with the values of struct fields inline: scalars of
+// a fixed size and short strings, which make up most fields, cost a
+// switch instead of a call.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	var adv int
+	switch c := b[i]; {
+	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		adv = 1 // positive or negative fixint, nil, false, true
+	case c&0xe0 == 0xa0:
+		adv = 1 + int(c&0x1f) // fixstr
+	case c == 0xcc || c == 0xd0:
+		adv = 2 // uint8, int8
+	case c == 0xcd || c == 0xd1:
+		adv = 3 // uint16, int16
+	case c == 0xca || c == 0xce || c == 0xd2:
+		adv = 5 // float32, uint32, int32
+	case c == 0xcb || c == 0xcf || c == 0xd3:
+		adv = 9 // float64, uint64, int64
+	default:
+		return skip(b, i)
+	}
+	if adv > len(b)-i {
+		return -1
+	}
+	return i + adv
 }
 
 // mapHeader decodes the map header at the start of b.

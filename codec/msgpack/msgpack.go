@@ -47,7 +47,7 @@ type Codec[T any] struct {
 	fastDec bool
 	sizer   bool      // fastEnc and *T has Msgsize
 	fp      string    // type fingerprint
-	fields  fieldSet  // keys of T's fields for the strict generated decoder; nil: no check
+	fields  *fieldSet // keys of T's fields for the strict generated decoder; nil: no check
 	flat    bool      // fastDec of a flat struct: no check walk needed
 	encPool sync.Pool // *encState[T]
 	decPool sync.Pool // *decState[T]

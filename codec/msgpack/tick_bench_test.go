@@ -53,6 +53,13 @@ func BenchmarkTick(b *testing.B) {
 			_, _ = gen.Decode(frame)
 		}
 	})
+	b.Run("decode/gen/allow-unknown", func(b *testing.B) {
+		lax := msgpack.New[typedmsg.Tick](msgpack.AllowUnknownFields())
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = lax.Decode(frame)
+		}
+	})
 	b.Run("decode/refl", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
