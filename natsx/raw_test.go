@@ -2,6 +2,7 @@ package natsx_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +19,18 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/typed"
 )
 
+// listenCore is a core-mode natsx.Listen that fails the test on error and
+// closes the receiver at cleanup.
+func listenCore[T any](t *testing.T, nc *nats.Conn, subj string, dec codec.Decoder[T]) *natsx.Receiver[T] {
+	t.Helper()
+	rx, err := natsx.Listen(context.Background(), nc, subj, dec, natsx.WithMode(natsx.Core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rx.Close() })
+	return rx
+}
+
 // TestRawCore: a core-mode channel of []byte with codec.Raw sending (the
 // encoder-free publish path) and codec.RawCopy receiving (the copy-free
 // decode path). Every message arrives with its bytes; each value is the
@@ -27,11 +40,7 @@ import (
 // core.ErrClosed.
 func TestRawCore(t *testing.T) {
 	ctx, url, nc, subj := testChannel(t, 60*time.Second)
-	rx, err := natsx.Listen(ctx, nc, subj, codec.RawCopy{}, natsx.WithMode(natsx.Core))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
+	rx := listenCore(t, nc, subj, codec.Decoder[[]byte](codec.RawCopy{}))
 	tx, err := natsx.Dial(ctx, connect(t, url), subj, codec.Raw{}, natsx.WithMode(natsx.Core))
 	if err != nil {
 		t.Fatal(err)
@@ -87,17 +96,9 @@ func TestRawCore(t *testing.T) {
 // codec fails with typed.ErrCodecMismatch.
 func TestCoreReplyV1(t *testing.T) {
 	ctx, url, nc, subj := testChannel(t, 60*time.Second)
-	rx, err := natsx.Listen(ctx, nc, subj, codec.RawCopy{}, natsx.WithMode(natsx.Core))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
+	rx := listenCore(t, nc, subj, codec.Decoder[[]byte](codec.RawCopy{}))
 	other := subj + "_other"
-	bad, err := natsx.Listen(ctx, nc, other, msgpack.New[struct{ A int }](), natsx.WithMode(natsx.Core))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bad.Close()
+	bad := listenCore(t, nc, other, codec.Decoder[struct{ A int }](msgpack.New[struct{ A int }]()))
 	pc := connect(t, url)
 	const id = "OLDSENDERIDOLDSENDERID"
 	if err := pc.PublishRequest(subj, "_ZB_CODEC."+id+".raw", []byte("old")); err != nil {
