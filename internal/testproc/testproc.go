@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -110,31 +111,36 @@ func start(t testing.TB, exe string, attr *syscall.SysProcAttr, env []string, ro
 	// ZB_EXEC_PREFIX runs children through an emulator (for example
 	// "qemu-aarch64" where binfmt_misc is unavailable).
 	argv := append(strings.Fields(os.Getenv("ZB_EXEC_PREFIX")), exe, "-test.run=^$")
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), envRole+"="+role, envArgs+"="+strings.Join(args, argSep))
-	// A race-enabled child sleeps 1 s at exit by default (GORACE
-	// atexit_sleep_ms); a race report still fails it (exit code 66).
-	cmd.Env = append(cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = attr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
+	environ := append(os.Environ(), envRole+"="+role, envArgs+"="+strings.Join(args, argSep))
+	if runtime.GOOS != "windows" { // the Windows tests run without the race detector, under wine
+		// A race-enabled child sleeps 1 s at exit by default (GORACE
+		// atexit_sleep_ms); a race report still fails it (exit code 66).
+		environ = append(environ, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	}
-	// An os.Pipe of our own, not cmd.StdoutPipe: Wait closes the latter as
-	// soon as the child exits, which can drop the child's last lines (a
-	// "done" printed just before exit) that the reader below has not read
-	// yet. Our read end sees every line, then EOF.
-	stdout, childOut, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
+	environ = append(environ, env...)
+	var (
+		cmd    *exec.Cmd
+		stdin  io.WriteCloser
+		stdout *os.File
+		err    error
+	)
+	// Under wine, process creation fails now and then with "Internal
+	// error" on a loaded machine: Windows gets three attempts, and a
+	// failure that persists still fails the test.
+	attempts := 1
+	if runtime.GOOS == "windows" {
+		attempts = 3
 	}
-	cmd.Stdout = childOut
-	err = cmd.Start()
-	childOut.Close() // the child has its copy
+	for i := range attempts {
+		if i > 0 {
+			t.Logf("start %s: %v; trying again", role, err)
+			time.Sleep(100 * time.Millisecond)
+		}
+		if cmd, stdin, stdout, err = launch(argv, environ, attr); err == nil {
+			break
+		}
+	}
 	if err != nil {
-		stdout.Close()
 		t.Fatal(err)
 	}
 	p := &Proc{t: t, cmd: cmd, stdin: stdin, lines: make(chan string, 1024), done: make(chan struct{})}
@@ -156,6 +162,37 @@ func start(t testing.TB, exe string, attr *syscall.SysProcAttr, env []string, ro
 		<-p.done
 	})
 	return p
+}
+
+// launch starts argv with environ and attr, its stderr on ours, and
+// returns it with its stdin and the read end of its stdout.
+func launch(argv, environ []string, attr *syscall.SysProcAttr) (*exec.Cmd, io.WriteCloser, *os.File, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = environ
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = attr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// An os.Pipe of our own, not cmd.StdoutPipe: Wait closes the latter as
+	// soon as the child exits, which can drop the child's last lines (a
+	// "done" printed just before exit) that the reader below has not read
+	// yet. Our read end sees every line, then EOF.
+	stdout, childOut, err := os.Pipe()
+	if err != nil {
+		stdin.Close()
+		return nil, nil, nil, err
+	}
+	cmd.Stdout = childOut
+	err = cmd.Start()
+	childOut.Close() // the child has its copy
+	if err != nil {
+		stdin.Close()
+		stdout.Close()
+		return nil, nil, nil, err
+	}
+	return cmd, stdin, stdout, nil
 }
 
 // Pid returns the child's process id.
