@@ -202,3 +202,19 @@ func FuzzParseMetadata(f *testing.F) {
 		}
 	})
 }
+
+// TestIsRaw: the raw codec in its two forms and their pointers is raw;
+// a type that embeds it, or another codec, is not.
+func TestIsRaw(t *testing.T) {
+	type wrapped struct{ codec.Raw }
+	for _, c := range []any{codec.Raw{}, codec.RawCopy{}, &codec.Raw{}, &codec.RawCopy{}} {
+		if !codec.IsRaw(c) {
+			t.Errorf("%T: not raw", c)
+		}
+	}
+	for _, c := range []any{wrapped{}, nil, "raw", codec.RawName} {
+		if codec.IsRaw(c) {
+			t.Errorf("%T %v: raw", c, c)
+		}
+	}
+}

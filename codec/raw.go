@@ -11,6 +11,18 @@ import (
 // message itself.
 const RawName = "raw"
 
+// IsRaw reports whether c is the raw codec ([Raw] or [RawCopy], or a
+// pointer to one), whose encoding of a []byte value is the bytes
+// themselves: transports use it to move such values without the codec
+// calls.
+func IsRaw(c any) bool {
+	switch c.(type) {
+	case Raw, RawCopy, *Raw, *RawCopy:
+		return true
+	}
+	return false
+}
+
 // Raw is the identity codec for []byte with zero-copy decoding: EncodeFrame
 // copies the message once into the reserved ring slot, and View returns the
 // frame's own bytes, so a received message is valid only until its frame is

@@ -369,7 +369,7 @@ func (r *Receiver[T]) decode(data []byte, seq uint64) (T, bool, error) {
 // frame. The returned function has type func([]byte) (T, error) only
 // when T is []byte, which the assertion checks.
 func ownedDecode[T any](dec codec.Decoder[T]) func([]byte) (T, error) {
-	if _, ok := any(dec).(codec.RawCopy); !ok {
+	if !codec.IsRaw(dec) { // of the raw codec, only RawCopy is a Decoder
 		return nil
 	}
 	f, _ := any(func(b []byte) ([]byte, error) { return b[:len(b):len(b)], nil }).(func([]byte) (T, error))

@@ -158,9 +158,7 @@ func (s *Sender[T]) Send(ctx context.Context, v T) error {
 // function has type func(T) error only when T is []byte, which the
 // assertion checks.
 func rawPublish[T any](s *Sender[T]) func(T) error {
-	switch any(s.enc).(type) {
-	case codec.Raw, codec.RawCopy:
-	default:
+	if !codec.IsRaw(s.enc) {
 		return nil
 	}
 	nc, subject, reply := s.nc, s.subject, s.reply

@@ -21,7 +21,7 @@ import (
 // before the failing one are sent and published, the rest are not; the
 // error is that of Send.
 func (s *Sender[T]) SendAll(ctx context.Context, vs []T) (int, error) {
-	if frames, ok := any(vs).([][]byte); ok && isRaw(s.enc) {
+	if frames, ok := any(vs).([][]byte); ok && codec.IsRaw(s.enc) {
 		return s.w.WriteFrames(ctx, frames)
 	}
 	bw := batchWriter{w: s.w}
@@ -39,14 +39,6 @@ func (s *Sender[T]) flush() error {
 		return err
 	}
 	return nil
-}
-
-func isRaw(enc any) bool {
-	switch enc.(type) {
-	case codec.Raw, codec.RawCopy, *codec.Raw, *codec.RawCopy:
-		return true
-	}
-	return false
 }
 
 // batchWriter is the codec.FrameWriter of SendAll: each committed frame is

@@ -58,7 +58,7 @@ func NewSender[T any](w *core.Writer, enc codec.Encoder[T], opts ...Option) (*Se
 // func(context.Context, T) error only when T is []byte, which the
 // assertion checks.
 func rawWrite[T any](w *core.Writer, enc codec.Encoder[T]) func(context.Context, T) error {
-	if !isRaw(enc) {
+	if !codec.IsRaw(enc) {
 		return nil
 	}
 	f, _ := any(w.WriteFrame).(func(context.Context, T) error)

@@ -45,9 +45,7 @@ func NewViewReceiver[T any](r *core.Reader, dec codec.ViewDecoder[T], opts ...Op
 // a receive skips the decoder call and its panic guard; nil for every
 // other decoder. The assertion succeeds only when T is []byte.
 func rawView[T any](dec codec.ViewDecoder[T]) func([]byte) T {
-	switch any(dec).(type) {
-	case codec.Raw, *codec.Raw:
-	default:
+	if !codec.IsRaw(dec) {
 		return nil
 	}
 	f, _ := any(func(b []byte) []byte { return b }).(func([]byte) T)
