@@ -48,7 +48,10 @@ type NATSRow struct {
 	// natsx core mode puts on each message (its sender id and codec).
 	PlainReply float64 `json:"plain_reply_msgs_per_s"`
 	OurCore    float64 `json:"natsx_core_msgs_per_s"` // natsx.Sender/Receiver, Core mode
-	OurJS      float64 `json:"natsx_jetstream_msgs_per_s"`
+	// OurCoreSingle is OurCore with natsx.WithoutCoalescing: one NATS
+	// message per Send.
+	OurCoreSingle float64 `json:"natsx_core_single_msgs_per_s"`
+	OurJS         float64 `json:"natsx_jetstream_msgs_per_s"`
 }
 
 // NATSReport is the result of [RunNATS].
@@ -59,6 +62,10 @@ type NATSReport struct {
 	// -> natsx.Receiver on the same server.
 	BridgeP50 time.Duration `json:"bridge_p50_ns"`
 	DirectP50 time.Duration `json:"direct_p50_ns"`
+	// CoreP50 and CoreSingleP50 are one-way latencies at 64 B of natsx
+	// core mode, coalescing (the default) and with WithoutCoalescing.
+	CoreP50       time.Duration `json:"core_p50_ns"`
+	CoreSingleP50 time.Duration `json:"core_single_p50_ns"`
 }
 
 // RunNATS measures, in this process and against one server: messages/s of
@@ -98,7 +105,7 @@ func RunNATS(ctx context.Context, cfg NATSConfig) (*NATSReport, error) {
 	for _, size := range cfg.Sizes {
 		size = max(size, 8)
 		row := NATSRow{Size: size}
-		if row.PlainCore, row.PlainReply, row.OurCore, err = coreRates(ctx, pc, sc, size, cfg.Duration); err != nil {
+		if row.PlainCore, row.PlainReply, row.OurCore, row.OurCoreSingle, err = coreRates(ctx, pc, sc, size, cfg.Duration); err != nil {
 			return nil, err
 		}
 		if row.OurJS, err = jetStreamRate(ctx, pc, sc, size, cfg.Duration); err != nil {
@@ -106,7 +113,7 @@ func RunNATS(ctx context.Context, cfg NATSConfig) (*NATSReport, error) {
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
-	if rep.DirectP50, rep.BridgeP50, err = bridgeLatency(ctx, pc, sc, cfg.Samples); err != nil {
+	if rep.DirectP50, rep.BridgeP50, rep.CoreP50, rep.CoreSingleP50, err = latencies(ctx, pc, sc, cfg.Samples); err != nil {
 		return nil, err
 	}
 	return rep, nil
@@ -183,34 +190,40 @@ func (f *flow) rate() float64 {
 }
 
 // coreRates measures plain nats.go, plain nats.go with a reply subject
-// as long as natsx's and natsx core mode moving size-byte messages, taking
-// turns in slices of d/natsSlices each.
-func coreRates(ctx context.Context, pc, sc *nats.Conn, size int, d time.Duration) (plain, reply, ours float64, err error) {
+// as long as natsx's, natsx core mode and natsx core mode without
+// coalescing moving size-byte messages, taking turns in slices of
+// d/natsSlices each.
+func coreRates(ctx context.Context, pc, sc *nats.Conn, size int, d time.Duration) (plain, reply, ours, single float64, err error) {
 	b, err := natsxFlow(ctx, pc, sc, natsx.Core)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer b.close()
+	c, err := natsxFlow(ctx, pc, sc, natsx.Core, natsx.WithoutCoalescing())
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	defer c.close()
 	a, err := plainFlow(sc, pc, "")
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer a.close()
 	r, err := plainFlow(sc, pc, b.reply)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer r.close()
 	p := make([]byte, size)
-	flows := []*flow{a, r, b}
+	flows := []*flow{a, r, b, c}
 	for k := range natsSlices {
 		for j := range flows {
 			if err := flows[(j+k)%len(flows)].slice(ctx, p, d/natsSlices); err != nil {
-				return 0, 0, 0, err
+				return 0, 0, 0, 0, err
 			}
 		}
 	}
-	return a.rate(), r.rate(), b.rate(), nil
+	return a.rate(), r.rate(), b.rate(), c.rate(), nil
 }
 
 // jetStreamRate measures natsx in JetStream mode for d.
@@ -257,9 +270,9 @@ func plainFlow(sc, pc *nats.Conn, reply string) (*flow, error) {
 // natsxFlow: natsx.Sender.Send, a natsx.Receiver.Recv loop counting, raw
 // codec. The receiver decodes with RawCopy, so each value it returns is
 // the receiver's own, like the plain subscriber's message data.
-func natsxFlow(ctx context.Context, pc, sc *nats.Conn, mode natsx.Mode) (*flow, error) {
+func natsxFlow(ctx context.Context, pc, sc *nats.Conn, mode natsx.Mode, extra ...natsx.Option) (*flow, error) {
 	subj := benchSubject("natsx")
-	opts := []natsx.Option{natsx.WithMode(mode), natsx.WithMaxPending(1 << 20)}
+	opts := append([]natsx.Option{natsx.WithMode(mode), natsx.WithMaxPending(1 << 20)}, extra...)
 	rx, err := natsx.Listen(ctx, sc, subj, codec.RawCopy{}, opts...)
 	if err != nil {
 		return nil, err
@@ -303,7 +316,7 @@ func natsxFlow(ctx context.Context, pc, sc *nats.Conn, mode natsx.Mode) (*flow, 
 		}
 	}()
 	f.send = func(p []byte) error { return tx.Send(ctx, p) }
-	f.flush = pc.Flush
+	f.flush = func() error { return tx.Flush(ctx) }
 	f.close = func() {
 		tx.Close()
 		cancel()
@@ -314,9 +327,10 @@ func natsxFlow(ctx context.Context, pc, sc *nats.Conn, mode natsx.Mode) (*flow, 
 	return f, nil
 }
 
-// bridgeLatency returns the p50 one-way latency of 64-byte messages sent
-// one at a time, direct (natsx JetStream) and through the bridge.
-func bridgeLatency(ctx context.Context, pc, sc *nats.Conn, samples int) (direct, bridged time.Duration, err error) {
+// latencies returns the p50 one-way latency of 64-byte messages sent one
+// at a time: direct (natsx JetStream), through the bridge, and natsx core
+// mode with and without coalescing.
+func latencies(ctx context.Context, pc, sc *nats.Conn, samples int) (direct, bridged, coreP50, single time.Duration, err error) {
 	base := time.Now()
 	stamp := func(p []byte) { binary.LittleEndian.PutUint64(p, uint64(time.Since(base))) }
 	since := func(p []byte) time.Duration { return time.Since(base) - time.Duration(binary.LittleEndian.Uint64(p)) }
@@ -350,24 +364,24 @@ func bridgeLatency(ctx context.Context, pc, sc *nats.Conn, samples int) (direct,
 	subj := benchSubject("direct")
 	rx, err := natsx.Listen(ctx, sc, subj, codec.RawCopy{})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer natsx.Remove(context.Background(), sc, subj)
 	defer rx.Close()
 	tx, err := natsx.Dial(ctx, pc, subj, codec.Raw{})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer tx.Close()
 	if direct, err = measure(func(p []byte) error { return tx.Send(ctx, p) }, rx); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 
 	bsubj := benchSubject("bridge")
 	name := strings.ReplaceAll(bsubj, ".", "-")
 	brx, err := natsx.Listen(ctx, sc, bsubj, codec.RawCopy{})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer natsx.Remove(context.Background(), sc, bsubj)
 	defer brx.Close()
@@ -380,39 +394,65 @@ func bridgeLatency(ctx context.Context, pc, sc *nats.Conn, samples int) (direct,
 	}()
 	stx, err := typed.Dial(ctx, name, codec.Raw{})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer stx.Close()
 	if bridged, err = measure(func(p []byte) error { return stx.Send(ctx, p) }, brx); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
-	return direct, bridged, nil
+	if coreP50, err = coreLatency(ctx, pc, sc, measure); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	if single, err = coreLatency(ctx, pc, sc, measure, natsx.WithoutCoalescing()); err != nil {
+		return 0, 0, 0, 0, err
+	}
+	return direct, bridged, coreP50, single, nil
+}
+
+// coreLatency is the p50 one-way latency of a natsx core-mode channel with
+// opts, measured by measure.
+func coreLatency(ctx context.Context, pc, sc *nats.Conn, measure func(func([]byte) error, *natsx.Receiver[[]byte]) (time.Duration, error), opts ...natsx.Option) (time.Duration, error) {
+	subj := benchSubject("core")
+	opts = append([]natsx.Option{natsx.WithMode(natsx.Core)}, opts...)
+	rx, err := natsx.Listen(ctx, sc, subj, codec.RawCopy{}, opts...)
+	if err != nil {
+		return 0, err
+	}
+	defer rx.Close()
+	tx, err := natsx.Dial(ctx, pc, subj, codec.Raw{}, opts...)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Close()
+	return measure(func(p []byte) error { return tx.Send(ctx, p) }, rx)
 }
 
 // Markdown writes the NATS tables.
 func (r *NATSReport) Markdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("## NATS (embedded server, same run)\n\n")
-	b.WriteString("| size | plain nats.go msgs/s | natsx core msgs/s | natsx core / plain | plain + reply msgs/s | natsx core / (plain + reply) | natsx JetStream msgs/s |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, row := range r.Rows {
-		ratio := 0.0
-		if row.PlainCore > 0 {
-			ratio = row.OurCore / row.PlainCore
+	b.WriteString("| size | plain nats.go msgs/s | natsx core msgs/s | natsx core / plain | natsx core, one message per Send | / plain | plain + reply msgs/s | one message per Send / (plain + reply) | natsx JetStream msgs/s |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	div := func(a, b float64) float64 {
+		if b <= 0 {
+			return 0
 		}
+		return a / b
+	}
+	for _, row := range r.Rows {
+		ratio := div(row.OurCore, row.PlainCore)
 		pass := "PASS"
 		if ratio < 0.8 {
 			pass = "FAIL"
 		}
-		replyRatio := 0.0
-		if row.PlainReply > 0 {
-			replyRatio = row.OurCore / row.PlainReply
-		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2fx (target >= 0.8x: %s) | %.0f | %.2fx | %.0f |\n",
-			sizeLabel(row.Size), row.PlainCore, row.OurCore, ratio, pass, row.PlainReply, replyRatio, row.OurJS)
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.2fx (target >= 0.8x: %s) | %.0f | %.2fx | %.0f | %.2fx | %.0f |\n",
+			sizeLabel(row.Size), row.PlainCore, row.OurCore, ratio, pass, row.OurCoreSingle, div(row.OurCoreSingle, row.PlainCore),
+			row.PlainReply, div(row.OurCoreSingle, row.PlainReply), row.OurJS)
 	}
 	fmt.Fprintf(&b, "\nBridge, 64 B one-way p50: %v through shm -> bridge -> JetStream -> receiver, %v direct JetStream: the bridge adds %v.\n",
 		r.BridgeP50.Round(time.Microsecond), r.DirectP50.Round(time.Microsecond), (r.BridgeP50 - r.DirectP50).Round(time.Microsecond))
+	fmt.Fprintf(&b, "natsx core, 64 B one-way p50: %v coalescing, %v with one message per Send.\n",
+		r.CoreP50.Round(time.Microsecond), r.CoreSingleP50.Round(time.Microsecond))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

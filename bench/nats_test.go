@@ -26,17 +26,17 @@ func TestRunNATS(t *testing.T) {
 		t.Fatalf("%d rows, want 1", len(rep.Rows))
 	}
 	r := rep.Rows[0]
-	if r.PlainCore <= 0 || r.PlainReply <= 0 || r.OurCore <= 0 || r.OurJS <= 0 {
+	if r.PlainCore <= 0 || r.PlainReply <= 0 || r.OurCore <= 0 || r.OurCoreSingle <= 0 || r.OurJS <= 0 {
 		t.Errorf("a rate is missing: %+v", r)
 	}
-	if rep.DirectP50 <= 0 || rep.BridgeP50 <= 0 {
-		t.Errorf("latency: direct %v, bridged %v", rep.DirectP50, rep.BridgeP50)
+	if rep.DirectP50 <= 0 || rep.BridgeP50 <= 0 || rep.CoreP50 <= 0 || rep.CoreSingleP50 <= 0 {
+		t.Errorf("latency: direct %v, bridged %v, core %v, core single %v", rep.DirectP50, rep.BridgeP50, rep.CoreP50, rep.CoreSingleP50)
 	}
 	var md bytes.Buffer
 	if err := rep.Markdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| 64 B |", "plain + reply", "natsx core / plain", "Bridge, 64 B one-way p50"} {
+	for _, want := range []string{"| 64 B |", "plain + reply", "natsx core / plain", "Bridge, 64 B one-way p50", "one message per Send", "natsx core, 64 B one-way p50"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}

@@ -75,7 +75,9 @@ func BenchmarkCore64(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		pc.Flush()
+		if err := tx.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
 		waitCount(&got, int64(b.N))
 		b.ReportMetric(float64(int64(b.N)-got.Load()), "lost")
 	})

@@ -52,10 +52,15 @@
 // changed after its creation. [Remove] deletes the key.
 // Core mode has no place to store it; each message carries the sender id
 // and the codec name in its reply subject, "_ZB.<id>.<codec>" (no header
-// to encode or parse). That reply is the whole cost of natsx over a plain
-// publish: client and server parse it on every message and the receiving
-// client allocates it, so for small messages natsx moves what plain
-// nats.go moves when it publishes with a reply subject. A [codec.RawCopy]
+// to encode or parse). Values sent in quick succession share a message:
+// a core Sender queues each value and a goroutine of its own publishes
+// what was queued meanwhile as one batch message (header "Zb-Batch: N",
+// each value a u32 little-endian length and its bytes, at most 64 KiB),
+// so the per-message costs of NATS (subject, reply, header, one delivery)
+// are paid once per batch; an idle sender's value leaves alone, after one
+// goroutine hand-off. A batch is lost or delivered whole, in order.
+// [WithoutCoalescing] publishes one message per Send instead, for plain
+// NATS subscribers of the channel. A [codec.RawCopy]
 // receiver hands out each message's payload without copying it (the
 // client already gave every message its own), and a [codec.Raw] or
 // RawCopy sender publishes the value's bytes without encoding them into

@@ -2,3 +2,15 @@ package natsx
 
 // StreamName exposes streamName to the external tests.
 var StreamName = streamName
+
+// StallFlusher keeps the core-mode sender s from starting its flusher
+// goroutine: the values it sends stay queued (up to a batch) until
+// Sender.Flush, Sender.Close or a value that does not fit publishes them.
+func StallFlusher[T any](s *Sender[T]) {
+	s.co.mu.Lock()
+	s.co.running = true
+	s.co.mu.Unlock()
+}
+
+// CoalesceLimit is the payload bound of a coalesced message.
+const CoalesceLimit = coalesceLimit

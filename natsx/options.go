@@ -42,6 +42,7 @@ type options struct {
 	retryMax     time.Duration
 	lease        time.Duration
 	competing    bool
+	noCoalesce   bool
 }
 
 func buildOptions(opts []Option) options {
@@ -60,7 +61,8 @@ func WithMode(m Mode) Option { return func(o *options) { o.mode = m } }
 
 // WithMaxPending bounds the messages a JetStream channel holds that the
 // receiver has not acknowledged (the stream's MaxMsgs, with "discard new"),
-// and the pending-message limit of a core receiver. Default 4096. A
+// and the pending-message limit of a core receiver (in NATS messages; a
+// coalesced message holds several values). Default 4096. A
 // sender's announcement (at Dial) and end-of-stream message (at Close)
 // hold a place each until the receiver takes them. It is
 // applied when the stream is created; an existing stream keeps its bound.
@@ -145,6 +147,14 @@ func WithReceiverLease(d time.Duration) Option {
 // other ([ErrReceiverExists]); the group's consumer outlives its last
 // receiver by [WithReceiverLease].
 func WithCompetingReceivers() Option { return func(o *options) { o.competing = true } }
+
+// WithoutCoalescing makes a core-mode [Sender] publish each Send as a
+// NATS message of its own, before Send returns, instead of letting values
+// sent in quick succession share one message (see [Sender.Send]). Use it
+// when plain NATS subscribers read the channel's messages, or when each
+// value must be in the connection's buffer when Send returns. JetStream
+// mode always sends one message per Send.
+func WithoutCoalescing() Option { return func(o *options) { o.noCoalesce = true } }
 
 // WithWorkers sets how many requests a [Server] handles at once. Default 8.
 func WithWorkers(n int) Option {

@@ -82,7 +82,9 @@ func TestCoreDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rx.Close()
-	tx, err := natsx.Dial(ctx, connect(t, server(t).URL()), subj, c, natsx.WithMode(natsx.Core))
+	// One message per Send, so that 200 sends overrun a pending limit of 10
+	// messages.
+	tx, err := natsx.Dial(ctx, connect(t, server(t).URL()), subj, c, natsx.WithMode(natsx.Core), natsx.WithoutCoalescing())
 	if err != nil {
 		t.Fatal(err)
 	}

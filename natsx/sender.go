@@ -34,6 +34,7 @@ type Sender[T any] struct {
 	id      string        // announced at Dial, ended at Close
 	reply   string        // core mode: replyCodec + id + "." + codec name
 	raw     func(T) error // core mode with codec.Raw or RawCopy; see rawPublish
+	co      *coalescer    // core mode, unless WithoutCoalescing
 	bufs    sync.Pool
 	closed  atomic.Bool
 	once    sync.Once
@@ -76,6 +77,9 @@ func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.E
 		// receiver also learns the sender from its messages.
 		if err := s.publish(ctx, s.hello()); err != nil {
 			return nil, err
+		}
+		if !o.noCoalesce {
+			s.co = newCoalescer(nc, subject, s.reply)
 		}
 		s.raw = rawPublish(s)
 		return s, nil
@@ -122,6 +126,13 @@ func (s *Sender[T]) hello() *nats.Msg {
 // the server's max_payload fails with core.ErrFrameTooLarge; an encoding
 // failure wraps codec.ErrEncode; after Close, Send fails with
 // core.ErrClosed.
+//
+// In core mode, unless [WithoutCoalescing], Send queues the encoded value
+// and a goroutine of the Sender publishes the values queued meanwhile
+// together, as one message; an idle sender's value leaves at once. A
+// connection error met by that goroutine is returned by a later Send, or
+// by [Sender.Flush] or Close. [Sender.Flush] pushes queued values to the
+// server (nats.Conn.Flush alone does not).
 func (s *Sender[T]) Send(ctx context.Context, v T) error {
 	if s.closed.Load() {
 		return core.ErrClosed
@@ -140,6 +151,9 @@ func (s *Sender[T]) Send(ctx context.Context, v T) error {
 	if !bw.committed {
 		return fmt.Errorf("%w: encoder %q did not commit a frame", codec.ErrEncode, s.enc.Name())
 	}
+	if s.co != nil {
+		return s.co.add(bw.buf) // copies bw.buf
+	}
 	if s.mode == Core {
 		// Straight to the connection: no *nats.Msg to allocate, and
 		// nats.go checks max_payload itself (no second lock per message).
@@ -152,14 +166,19 @@ func (s *Sender[T]) Send(ctx context.Context, v T) error {
 }
 
 // rawPublish returns, for a core-mode sender whose encoder is codec.Raw or
-// codec.RawCopy, a send function that publishes the value's bytes as they
-// are (the raw encoding is the identity, and nats.go copies the bytes
-// before PublishRequest returns), and nil otherwise. The returned
+// codec.RawCopy, a send function that publishes (or queues, see
+// coalescer) the value's bytes as they are (the raw encoding is the
+// identity, and both copy the bytes before they return), and nil
+// otherwise. The returned
 // function has type func(T) error only when T is []byte, which the
 // assertion checks.
 func rawPublish[T any](s *Sender[T]) func(T) error {
 	if !codec.IsRaw(s.enc) {
 		return nil
+	}
+	if co := s.co; co != nil {
+		f, _ := any(co.add).(func(T) error)
+		return f
 	}
 	nc, subject, reply := s.nc, s.subject, s.reply
 	f, _ := any(func(v []byte) error {
@@ -199,6 +218,31 @@ func (s *Sender[T]) publish(ctx context.Context, m *nats.Msg) error {
 	return s.pub.publish(ctx, m, s.pub.nextID())
 }
 
+// Flush returns once every value sent before it is with the server (in
+// core mode: queued values published, then the connection flushed; in
+// JetStream mode Send already waited for that), or with the error of a
+// queued value's publication. Without a deadline in ctx, the connection's
+// flush gives up after 10s.
+func (s *Sender[T]) Flush(ctx context.Context) error {
+	if s.mode != Core {
+		return ctx.Err()
+	}
+	if s.co != nil {
+		if err := s.co.flush(); err != nil {
+			return err
+		}
+	}
+	if _, ok := ctx.Deadline(); !ok { // nats.go requires one
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, closeTimeout)
+		defer cancel()
+	}
+	if err := s.nc.FlushWithContext(ctx); err != nil {
+		return fmt.Errorf("natsx: flush: %w", err)
+	}
+	return nil
+}
+
 // Close ends this sender's part of the stream: it publishes an
 // end-of-stream message (waiting up to 10s for JetStream to store it,
 // flushing in core mode). The receiver, having received everything sent
@@ -210,8 +254,14 @@ func (s *Sender[T]) Close() error {
 		s.closed.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 		defer cancel()
+		if s.co != nil {
+			// Queued values go before the end-of-stream message.
+			s.err = s.co.flush()
+		}
 		h := nats.Header{hdrEOS: []string{s.id}}
-		s.err = s.publish(ctx, &nats.Msg{Subject: s.subject, Reply: s.reply, Header: h})
+		if err := s.publish(ctx, &nats.Msg{Subject: s.subject, Reply: s.reply, Header: h}); s.err == nil {
+			s.err = err
+		}
 		if s.err == nil && s.mode == Core {
 			s.err = s.nc.FlushWithContext(ctx)
 		}
