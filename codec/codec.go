@@ -65,6 +65,19 @@ type Decoder[T any] interface {
 	Decode(frame []byte) (T, error)
 }
 
+// SameTypeDecoder is implemented by decoders that check every message
+// for signs of a sender of another Go type (msgpack's unknown-field
+// check). ForSameType returns the decoder to use for a stream whose
+// sender declared, in the buffer metadata, a type fingerprint matching
+// this decoder's (see [Fingerprinter] and [DeclaresType]): it may skip
+// those checks, since such a sender has the same fields, but it must
+// refuse malformed bytes as Decode does. The typed receivers switch to it
+// after their first-message check.
+type SameTypeDecoder[T any] interface {
+	Decoder[T]
+	ForSameType() Decoder[T]
+}
+
 // ViewDecoder turns frames into values of type T that BORROW the frame's
 // memory (zero-copy): the result is a view that is only valid until the
 // frame is released. Because the method is View and not Decode, a

@@ -177,6 +177,21 @@ func SameType(a, b string) bool {
 	return a == b
 }
 
+// DeclaresType reports whether the metadata md declares a type whose
+// fingerprint matches want (see [SameType]). An empty want, or metadata
+// without a type line, gives false.
+func DeclaresType(md []byte, want string) bool {
+	if want == "" {
+		return false
+	}
+	_, user, err := ParseMetadata(md)
+	if err != nil {
+		return false
+	}
+	got, _ := ParseType(user)
+	return got != "" && SameType(got, want)
+}
+
 // CheckType verifies that the metadata md, which declares codec name, is
 // compatible with the fingerprint want: md declares no type, or one that
 // matches. A mismatch is a [*MismatchError] naming both types, matching

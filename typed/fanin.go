@@ -32,10 +32,13 @@ import (
 type ManyReceiver[T any] struct {
 	fi      *core.FanIn
 	dec     codec.Decoder[T]
+	same    codec.Decoder[T] // dec's codec.SameTypeDecoder form, or nil
+	fp      string           // dec's type fingerprint, or ""
 	noCheck bool
 
 	mu      sync.Mutex
-	checked []uint64 // per lane: 1 + the lane's reset count when its metadata matched dec's codec
+	checked []uint64 // per lane: 1 + the lane's reset count when its metadata matched dec's codec and type
+	sameFP  []bool   // per lane: its sender declared fp itself (valid while checked matches)
 }
 
 // ListenMany creates the fan-in buffer name (see core.NewFanIn) and
@@ -44,9 +47,10 @@ type ManyReceiver[T any] struct {
 // lane's core.NewReader; [WithoutCodecCheck] accepts frames whatever a
 // lane's metadata says.
 //
-// Senders connect with [DialMany]. Each lane checks its sender's codec on
-// its first message: a sender that declared another codec gets its
-// message refused with [ErrCodecMismatch] (the receive returns that error
+// Senders connect with [DialMany]. Each lane checks its sender's codec and
+// type fingerprint (as [Receiver] does) on its first message: a sender
+// that declared another codec or Go type gets its message refused with
+// [ErrCodecMismatch] (the receive returns that error
 // and the next receive continues with the other senders) and its lane is
 // recreated, which disconnects it (core.ErrReaderDead on its next send).
 func ListenMany[T any](name string, cfg core.BufferConfig, fc core.FanInConfig, dec codec.Decoder[T], opts ...Option) (*ManyReceiver[T], error) {
@@ -61,7 +65,11 @@ func ListenMany[T any](name string, cfg core.BufferConfig, fc core.FanInConfig, 
 	if err != nil {
 		return nil, err
 	}
-	return &ManyReceiver[T]{fi: fi, dec: dec, noCheck: o.noCheck}, nil
+	r := &ManyReceiver[T]{fi: fi, dec: dec, fp: codec.FingerprintOf(dec), noCheck: o.noCheck}
+	if sd, ok := dec.(codec.SameTypeDecoder[T]); ok && r.fp != "" {
+		r.same = sd.ForSameType()
+	}
+	return r, nil
 }
 
 // DialMany connects a sender to the fan-in buffer name: it claims a free
@@ -111,12 +119,17 @@ func (r *ManyReceiver[T]) recv(ctx context.Context) (v T, lane int, fatal bool, 
 	if err != nil {
 		return v, lane, true, err
 	}
-	if err := r.check(lane); err != nil {
+	same, err := r.check(lane)
+	if err != nil {
 		f.Release()
 		_ = r.fi.ResetLane(lane, err)
 		return v, lane, false, fmt.Errorf("typed: lane %d: %w", lane, err)
 	}
-	v, err = r.dec.Decode(f.Data())
+	dec := r.dec
+	if same && r.same != nil {
+		dec = r.same
+	}
+	v, err = codec.Decode(dec, f.Data())
 	if err != nil {
 		var zero T
 		return zero, lane, false, releaseErr(f, decodeErr(f, err))
@@ -124,31 +137,37 @@ func (r *ManyReceiver[T]) recv(ctx context.Context) (v T, lane int, fatal bool, 
 	return v, lane, false, releaseErr(f, nil)
 }
 
-// check verifies lane k's codec declaration once per lane and lane reset
-// (a reset lane has empty metadata again). The sender writes its metadata
-// before its first frame, so it is visible now.
-func (r *ManyReceiver[T]) check(k int) error {
+// check verifies lane k's codec and type declarations once per lane and
+// lane reset (a reset lane has empty metadata again), and reports whether
+// the lane's sender declared the receiver's own type fingerprint. The
+// sender writes its metadata before its first frame, so it is visible now.
+func (r *ManyReceiver[T]) check(k int) (same bool, err error) {
 	if r.noCheck {
-		return nil
+		return false, nil
 	}
 	gen := r.fi.LaneResets(k) + 1
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if k < len(r.checked) && r.checked[k] == gen {
-		return nil
+		return r.sameFP[k], nil
 	}
 	md, err := r.fi.LaneMetadata(k)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := codec.CheckMetadata(md, r.dec.Name()); err != nil {
-		return err
+		return false, err
+	}
+	if err := codec.CheckType(md, r.dec.Name(), r.fp); err != nil {
+		return false, err
 	}
 	for len(r.checked) <= k {
 		r.checked = append(r.checked, 0)
+		r.sameFP = append(r.sameFP, false)
 	}
 	r.checked[k] = gen
-	return nil
+	r.sameFP[k] = codec.DeclaresType(md, r.fp)
+	return r.sameFP[k], nil
 }
 
 // All returns an iterator over the values of all senders. io.EOF ends the

@@ -23,6 +23,7 @@ type link struct {
 	noCheck bool
 
 	checked  atomic.Bool // metadata matched; metadata is write-once
+	sameType atomic.Bool // the sender declared fp itself; stored before checked
 	mu       sync.Mutex
 	mismatch error // sticky codec mismatch
 }
@@ -96,6 +97,8 @@ func (l *link) check() error {
 		l.mismatch = err
 		return err
 	}
+	// Metadata is write-once, so every sender of this buffer declared it.
+	l.sameType.Store(codec.DeclaresType(md, l.fp))
 	l.checked.Store(true)
 	return nil
 }

@@ -19,9 +19,10 @@ import (
 // A Receiver owns its *core.Reader. It is safe for concurrent use;
 // messages are delivered one at a time, in order.
 type Receiver[T any] struct {
-	l   *link
-	dec codec.Decoder[T]
-	o   options
+	l    *link
+	dec  codec.Decoder[T]
+	same codec.Decoder[T] // dec's codec.SameTypeDecoder form, or nil
+	o    options
 
 	chOnce sync.Once
 	ch     chan T
@@ -53,7 +54,21 @@ func NewReceiver[T any](r *core.Reader, dec codec.Decoder[T], opts ...Option) (*
 		return nil, err
 	}
 	l.fp = codec.FingerprintOf(dec)
-	return &Receiver[T]{l: l, dec: dec, o: o, done: make(chan struct{})}, nil
+	rx := &Receiver[T]{l: l, dec: dec, o: o, done: make(chan struct{})}
+	if sd, ok := dec.(codec.SameTypeDecoder[T]); ok && l.fp != "" {
+		rx.same = sd.ForSameType()
+	}
+	return rx, nil
+}
+
+// decoder returns the decoder for frames that passed the first-message
+// check: dec's codec.SameTypeDecoder form when the sender declared dec's
+// own type, dec otherwise.
+func (r *Receiver[T]) decoder() codec.Decoder[T] {
+	if r.same != nil && r.l.sameType.Load() {
+		return r.same
+	}
+	return r.dec
 }
 
 // Listen creates the buffer name with cfg (see core.NewReader) and returns
@@ -112,7 +127,7 @@ func (r *Receiver[T]) recv(ctx context.Context) (v T, fatal bool, err error) {
 	if err != nil {
 		return v, true, err
 	}
-	v, err = codec.Decode(r.dec, f.Data())
+	v, err = codec.Decode(r.decoder(), f.Data())
 	if err != nil {
 		var zero T
 		return zero, false, releaseErr(f, decodeErr(f, err))

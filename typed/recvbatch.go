@@ -32,8 +32,9 @@ func (r *Receiver[T]) recvBatch(ctx context.Context) (v T, fatal bool, err error
 		return it.v, false, it.err
 	}
 	batch := r.batch[:0]
+	dec := r.decoder()
 	n, err := r.l.r.ReadBatch(ctx, recvBatchMax, func(data []byte, seq uint64) error {
-		v, err := codec.Decode(r.dec, data)
+		v, err := codec.Decode(dec, data)
 		if err != nil {
 			err = fmt.Errorf("typed: frame %d: %w", seq, err)
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	vmsgpack "github.com/vmihailenco/msgpack/v5"
+
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
 	"github.com/zerobuffer/zerobuffer-go/core"
@@ -87,5 +89,128 @@ func TestTypeCheck_SameLayoutAndForeign(t *testing.T) {
 	}
 	if v, err := rx2.Recv(ctx); err != nil || v != typedmsg.MakeTick(5) {
 		t.Fatalf("Recv from a sender without a type = %+v, %v", v, err)
+	}
+}
+
+// TestTypeCheck_SameTypeSkipsFieldCheck: once the first message showed
+// that the sender declared the receiver's own type (layout digest), the
+// receiver decodes with the codec's same-type form, which does not look
+// for unknown fields (an honest sender of that layout has none); a sender
+// that declared no type still gets them refused.
+func TestTypeCheck_SameTypeSkipsFieldCheck(t *testing.T) {
+	ctx := testCtx(t)
+	extra, err := vmsgpack.Marshal(map[string]any{"Seq": 7, "Kind": "bid", "Extra": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(name string, md []byte, frames int) {
+		t.Helper()
+		w, err := core.NewWriter(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.SetMetadata(md)
+		for range frames {
+			err = errors.Join(err, w.WriteFrame(ctx, extra))
+		}
+		if err := errors.Join(err, w.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dec := msgpack.New[typedmsg.Tick]()
+	typeLine, err := codec.AppendType(nil, dec.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared, _ := codec.AppendMetadata(nil, msgpack.Name, typeLine)
+	untyped, _ := codec.AppendMetadata(nil, msgpack.Name, nil)
+
+	name := bufferName(t)
+	rx, err := typed.Listen(name, core.BufferConfig{PayloadSize: 4096}, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	send(name, declared, 3) // the first through the checking path, the rest in a batch
+	for i := range 3 {
+		if v, err := rx.Recv(ctx); err != nil || v.Seq != 7 || v.Kind != "bid" {
+			t.Fatalf("message %d from a sender of the same type: %+v, %v", i, v, err)
+		}
+	}
+
+	name = bufferName(t)
+	rx2, err := typed.Listen(name, core.BufferConfig{PayloadSize: 4096}, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx2.Close()
+	send(name, untyped, 2)
+	for i := range 2 {
+		if _, err := rx2.Recv(ctx); !errors.Is(err, codec.ErrInvalid) {
+			t.Fatalf("message %d from a sender without a type: %v, want codec.ErrInvalid", i, err)
+		}
+	}
+}
+
+// TestFanIn_TypeCheck: each lane of a ManyReceiver checks its sender's
+// type fingerprint as a Receiver does: a sender of another struct type is
+// refused with ErrCodecMismatch, a sender that declared the receiver's
+// type goes through the same-type decoder (an unknown key passes), and a
+// lane whose sender declared no type keeps the checked decoder.
+func TestFanIn_TypeCheck(t *testing.T) {
+	ctx := testCtx(t)
+	type other struct{ A, B int }
+	dec := msgpack.New[typedmsg.Tick]()
+	name := bufferName(t)
+	rx, err := typed.ListenMany(name, core.BufferConfig{PayloadSize: 4096}, core.FanInConfig{}, dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+
+	bad, err := typed.DialMany(ctx, name, msgpack.New[other]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	if err := bad.Send(ctx, other{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = rx.Recv(ctx)
+	if !errors.Is(err, typed.ErrCodecMismatch) || !strings.Contains(err.Error(), "other") {
+		t.Fatalf("sender of another type: %v, want ErrCodecMismatch naming it", err)
+	}
+
+	extra, err := vmsgpack.Marshal(map[string]any{"Seq": 7, "Kind": "bid", "Extra": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	typeLine, err := codec.AppendType(nil, dec.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared, _ := codec.AppendMetadata(nil, msgpack.Name, typeLine)
+	untyped, _ := codec.AppendMetadata(nil, msgpack.Name, nil)
+	send := func(md []byte) {
+		t.Helper()
+		lane, err := core.ClaimLane(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { lane.Close() })
+		if err := lane.Writer().SetMetadata(md); err != nil {
+			t.Fatal(err)
+		}
+		if err := lane.Writer().WriteFrame(ctx, extra); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(declared)
+	if v, err := rx.Recv(ctx); err != nil || v.Seq != 7 || v.Kind != "bid" {
+		t.Fatalf("lane of a sender of the same type: %+v, %v", v, err)
+	}
+	send(untyped)
+	if _, err := rx.Recv(ctx); !errors.Is(err, codec.ErrInvalid) {
+		t.Fatalf("lane of a sender without a type: %v, want codec.ErrInvalid", err)
 	}
 }

@@ -1,10 +1,13 @@
 package msgpack_test
 
 import (
+	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
+	"github.com/zerobuffer/zerobuffer-go/internal/typedmsg"
 )
 
 type nested struct {
@@ -40,4 +43,40 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoded value does not decode: %v", err)
 		}
 	})
+}
+
+// FuzzDecodeSameType: the generated decoder and its same-type form
+// (without the unknown-field check) never panic on hostile bytes, and
+// whatever the strict decoder accepts the same-type form decodes to the
+// same value.
+func FuzzDecodeSameType(f *testing.F) {
+	c := msgpack.New[typedmsg.Tick]()
+	same := c.ForSameType()
+	seed, err := codec.Marshal[typedmsg.Tick](c, typedmsg.MakeTick(3))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte{0x81, 0xa5, 'E', 'x', 't', 'r', 'a', 0x01})
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		v, err := c.Decode(frame)
+		w, serr := same.Decode(frame)
+		if err == nil && (serr != nil || !bytes.Equal(encode(t, c, v), encode(t, c, w))) {
+			t.Fatalf("strict decoded %+v, same-type %+v, %v", v, w, serr)
+		}
+		if serr != nil && !errors.Is(serr, codec.ErrInvalid) {
+			t.Fatalf("same-type error %v does not wrap codec.ErrInvalid", serr)
+		}
+	})
+}
+
+// encode is codec.Marshal that fails t on error; comparing encodings
+// compares values bit for bit (a NaN equals itself).
+func encode(t *testing.T, c *msgpack.Codec[typedmsg.Tick], v typedmsg.Tick) []byte {
+	t.Helper()
+	b, err := codec.Marshal[typedmsg.Tick](c, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -47,6 +47,7 @@ type Codec[T any] struct {
 	fastDec bool
 	sizer   bool      // fastEnc and *T has Msgsize
 	fp      string    // type fingerprint
+	layout  bool      // fp is the layout digest (no WithSchema name)
 	fields  *fieldSet // keys of T's fields for the strict generated decoder; nil: no check
 	flat    bool      // fastDec of a flat struct: no check walk needed
 	encPool sync.Pool // *encState[T]
@@ -108,6 +109,7 @@ func New[T any](opts ...Option) *Codec[T] {
 	c.fp = c.cfg.schema
 	if c.fp == "" || codec.ValidateName(c.fp) != nil {
 		c.fp = fingerprint(reflect.TypeFor[T]())
+		c.layout = true
 	}
 	if !c.cfg.allowUnknown {
 		c.fields = knownFields(reflect.TypeFor[T]())
@@ -297,6 +299,33 @@ func (c *Codec[T]) newDecState() *decState[T] {
 // ErrInvalid. Extension bodies it reads as bytes, such as time.Time, are
 // fine.
 func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
+	return c.decode(frame, c.fields)
+}
+
+// ForSameType implements codec.SameTypeDecoder. For a stream whose sender
+// declared this codec's layout fingerprint (the default fingerprint: T's
+// field keys and their layouts), it returns a decoder that skips the
+// unknown-field check of the generated decoder: such a sender encodes the
+// same fields. Malformed bytes are refused as by Decode. A codec without
+// that check, or whose fingerprint is a [WithSchema] name (which says
+// nothing of the layout), returns itself.
+func (c *Codec[T]) ForSameType() codec.Decoder[T] {
+	if c.fields == nil || !c.fastDec || !c.layout {
+		return c
+	}
+	return sameType[T]{c}
+}
+
+// sameType is the decoder of [Codec.ForSameType].
+type sameType[T any] struct{ c *Codec[T] }
+
+func (d sameType[T]) Name() string                   { return d.c.Name() }
+func (d sameType[T]) Fingerprint() string            { return d.c.fp }
+func (d sameType[T]) Decode(frame []byte) (T, error) { return d.c.decode(frame, nil) }
+
+// decode is Decode, checking the map keys of the generated decoder's
+// input against fields unless fields is nil.
+func (c *Codec[T]) decode(frame []byte, fields *fieldSet) (v T, err error) {
 	s := c.decPool.Get().(*decState[T])
 	defer func() {
 		if r := recover(); r != nil {
@@ -313,8 +342,8 @@ func (c *Codec[T]) Decode(frame []byte) (v T, err error) {
 	}
 	var rest int
 	if c.fastDec {
-		if c.fields != nil {
-			if err := checkKeys(b, c.fields); err != nil {
+		if fields != nil {
+			if err := checkKeys(b, fields); err != nil {
 				return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
 			}
 		}

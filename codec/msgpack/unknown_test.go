@@ -64,3 +64,50 @@ func TestFingerprint(t *testing.T) {
 		t.Errorf("WithSchema: %q", fp)
 	}
 }
+
+// TestForSameType: the decoder for a sender that declared T's own layout
+// skips the unknown-field check of the generated decoder and still
+// refuses malformed bytes; a codec without that check (reflection,
+// AllowUnknownFields) or with a WithSchema name returns itself.
+func TestForSameType(t *testing.T) {
+	extra, err := vmsgpack.Marshal(map[string]any{"Seq": 7, "Kind": "bid", "Extra": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := msgpack.New[typedmsg.Tick]()
+	var _ codec.SameTypeDecoder[typedmsg.Tick] = c
+	same := c.ForSameType()
+	if same == codec.Decoder[typedmsg.Tick](c) {
+		t.Fatal("ForSameType of a generated, strict codec returned the codec itself")
+	}
+	if same.Name() != c.Name() || codec.FingerprintOf(same) != c.Fingerprint() {
+		t.Errorf("ForSameType: name %q fingerprint %q", same.Name(), codec.FingerprintOf(same))
+	}
+	if v, err := same.Decode(extra); err != nil || v.Seq != 7 || v.Kind != "bid" {
+		t.Errorf("same type, unknown field: %+v, %v (want it skipped)", v, err)
+	}
+	good, err := codec.Marshal[typedmsg.Tick](c, typedmsg.MakeTick(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := same.Decode(good); err != nil || v != typedmsg.MakeTick(4) {
+		t.Errorf("same type: %+v, %v", v, err)
+	}
+	for _, bad := range [][]byte{good[:len(good)-3], append(good[:len(good):len(good)], 0xc0), {0xdf, 0xff, 0xff, 0xff, 0xff}} {
+		if _, err := same.Decode(bad); !errors.Is(err, codec.ErrInvalid) {
+			t.Errorf("same type, malformed % x: %v, want ErrInvalid", bad, err)
+		}
+	}
+	for name, d := range map[string]codec.Decoder[typedmsg.Tick]{
+		"AllowUnknownFields": msgpack.New[typedmsg.Tick](msgpack.AllowUnknownFields()),
+		"WithSchema":         msgpack.New[typedmsg.Tick](msgpack.WithSchema("ticks.v1")),
+	} {
+		if got := d.(codec.SameTypeDecoder[typedmsg.Tick]).ForSameType(); got != d {
+			t.Errorf("%s: ForSameType returned another decoder", name)
+		}
+	}
+	refl := msgpack.New[typedmsg.TickReflect]()
+	if got := refl.ForSameType(); got != codec.Decoder[typedmsg.TickReflect](refl) {
+		t.Error("reflection: ForSameType returned another decoder")
+	}
+}
