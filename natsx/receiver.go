@@ -103,7 +103,9 @@ type inMsg struct {
 // messages sent from then on arrive.
 //
 // Unlike typed.Listen, there is one stream per subject whoever creates
-// it, and [Receiver.Close] keeps it (use [Remove] to delete it).
+// it, and [Receiver.Close] keeps it (use [Remove] to delete it). Like
+// [Dial], Listen in JetStream mode retries while the server does not
+// answer, until ctx ends.
 func Listen[T any](ctx context.Context, nc *nats.Conn, subject string, dec codec.Decoder[T], opts ...Option) (*Receiver[T], error) {
 	if nc == nil || dec == nil {
 		return nil, errors.New("zerobuffer: natsx: nil connection or decoder")
@@ -173,7 +175,11 @@ func Listen[T any](ctx context.Context, nc *nats.Conn, subject string, dec codec
 	if err := r.claim(ctx); err != nil {
 		return nil, err
 	}
-	si, err := st.Info(ctx)
+	var si *jetstream.StreamInfo
+	err = metaAttempt(ctx, func(ctx context.Context) (err error) {
+		si, err = st.Info(ctx)
+		return err
+	})
 	if err != nil {
 		r.it.Stop()
 		r.release()
@@ -189,7 +195,11 @@ func Listen[T any](ctx context.Context, nc *nats.Conn, subject string, dec codec
 // consumer of another receiver on the channel makes it fail with
 // ErrReceiverExists.
 func (r *Receiver[T]) claim(ctx context.Context) error {
-	cons, err := r.st.CreateOrUpdateConsumer(ctx, r.ccfg)
+	var cons jetstream.Consumer
+	err := metaAttempt(ctx, func(ctx context.Context) (err error) {
+		cons, err = r.st.CreateOrUpdateConsumer(ctx, r.ccfg)
+		return err
+	})
 	if err != nil {
 		var ae *jetstream.APIError
 		if errors.As(err, &ae) && (ae.ErrorCode == jsErrWQNotUnique || ae.ErrorCode == jsErrWQMultipleUnfiltered) {

@@ -50,6 +50,10 @@ var _ typed.Producer[int] = (*Sender[int])(nil)
 // declares another codec, Dial fails with
 // an error matching typed.ErrCodecMismatch. In [Core] mode every message
 // carries the codec name (in its reply subject, which costs no header).
+//
+// In JetStream mode, while the server does not answer (it is restarting,
+// the connection is reconnecting, JetStream is not ready yet) Dial retries
+// until ctx ends; a ctx without a deadline waits as long as that lasts.
 func Dial[T any](ctx context.Context, nc *nats.Conn, subject string, enc codec.Encoder[T], opts ...Option) (*Sender[T], error) {
 	if nc == nil || enc == nil {
 		return nil, errors.New("zerobuffer: natsx: nil connection or encoder")

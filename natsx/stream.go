@@ -75,10 +75,17 @@ const releaseTimeout = 3 * time.Second
 const attemptTimeout = 2 * time.Second
 
 // ensureStream returns the stream of subject, creating it with o if it
-// does not exist. An existing stream keeps its configuration.
+// does not exist. Requests that get no answer (the server is restarting,
+// the connection is reconnecting, JetStream is not ready yet) are retried
+// until ctx ends, so a Dial or Listen made while the server restarts
+// connects once it is back.
 func ensureStream(ctx context.Context, js jetstream.JetStream, subject string, o options) (jetstream.Stream, error) {
 	name := streamName(subject)
-	st, err := js.Stream(ctx, name)
+	var st jetstream.Stream
+	err := metaAttempt(ctx, func(ctx context.Context) (err error) {
+		st, err = js.Stream(ctx, name)
+		return err
+	})
 	if err == nil {
 		return st, nil
 	}
@@ -99,10 +106,15 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, subject string, o
 	if o.memory {
 		cfg.Storage = jetstream.MemoryStorage
 	}
-	st, err = js.CreateStream(ctx, cfg)
-	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		st, err = js.Stream(ctx, name) // created by the other side meanwhile
-	}
+	err = metaAttempt(ctx, func(ctx context.Context) (err error) {
+		st, err = js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			// Created by the other side meanwhile, or by an earlier
+			// attempt of ours whose answer was lost.
+			st, err = js.Stream(ctx, name)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("natsx: create stream %s: %w", name, err)
 	}
@@ -380,7 +392,8 @@ func metaAttempt(ctx context.Context, op func(context.Context) error) error {
 // is unavailable (HTTP-like code 503).
 func unanswered(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
-		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrDisconnected) {
 		return true
 	}
 	var ae *jetstream.APIError
