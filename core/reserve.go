@@ -57,9 +57,9 @@ func (w *Writer) ReserveMax(ctx context.Context, max int) ([]byte, error) {
 	if err := w.lockCtx(ctx); err != nil {
 		return nil, err
 	}
-	if err := w.usableLocked(); err != nil {
+	if w.closing.Load() || w.v == nil { // reserveLocked checks the rest
 		w.mu.Unlock()
-		return nil, err
+		return nil, ErrClosed
 	}
 	m := uint64(max)
 	inPlace := w.v.p-w.pos >= m+2*layout.HeaderSize

@@ -32,7 +32,8 @@ import (
 type ManyReceiver[T any] struct {
 	fi      *core.FanIn
 	dec     codec.Decoder[T]
-	same    codec.Decoder[T] // dec's codec.SameTypeDecoder form, or nil
+	safe    codec.Decoder[T] // codec.Guard(dec)
+	same    codec.Decoder[T] // codec.Guard of dec's codec.SameTypeDecoder form, or nil
 	fp      string           // dec's type fingerprint, or ""
 	noCheck bool
 
@@ -65,9 +66,9 @@ func ListenMany[T any](name string, cfg core.BufferConfig, fc core.FanInConfig, 
 	if err != nil {
 		return nil, err
 	}
-	r := &ManyReceiver[T]{fi: fi, dec: dec, fp: codec.FingerprintOf(dec), noCheck: o.noCheck}
+	r := &ManyReceiver[T]{fi: fi, dec: dec, safe: codec.Guard(dec), fp: codec.FingerprintOf(dec), noCheck: o.noCheck}
 	if sd, ok := dec.(codec.SameTypeDecoder[T]); ok && r.fp != "" {
-		r.same = sd.ForSameType()
+		r.same = codec.Guard(sd.ForSameType())
 	}
 	return r, nil
 }
@@ -125,11 +126,11 @@ func (r *ManyReceiver[T]) recv(ctx context.Context) (v T, lane int, fatal bool, 
 		_ = r.fi.ResetLane(lane, err)
 		return v, lane, false, fmt.Errorf("typed: lane %d: %w", lane, err)
 	}
-	dec := r.dec
+	dec := r.safe
 	if same && r.same != nil {
 		dec = r.same
 	}
-	v, err = codec.Decode(dec, f.Data())
+	v, err = dec.Decode(f.Data())
 	if err != nil {
 		var zero T
 		return zero, lane, false, releaseErr(f, decodeErr(f, err))

@@ -21,7 +21,8 @@ import (
 type Receiver[T any] struct {
 	l    *link
 	dec  codec.Decoder[T]
-	same codec.Decoder[T] // dec's codec.SameTypeDecoder form, or nil
+	safe codec.Decoder[T] // codec.Guard(dec): decodes without panicking
+	same codec.Decoder[T] // codec.Guard of dec's codec.SameTypeDecoder form, or nil
 	o    options
 
 	chOnce sync.Once
@@ -54,21 +55,21 @@ func NewReceiver[T any](r *core.Reader, dec codec.Decoder[T], opts ...Option) (*
 		return nil, err
 	}
 	l.fp = codec.FingerprintOf(dec)
-	rx := &Receiver[T]{l: l, dec: dec, o: o, done: make(chan struct{})}
+	rx := &Receiver[T]{l: l, dec: dec, safe: codec.Guard(dec), o: o, done: make(chan struct{})}
 	if sd, ok := dec.(codec.SameTypeDecoder[T]); ok && l.fp != "" {
-		rx.same = sd.ForSameType()
+		rx.same = codec.Guard(sd.ForSameType())
 	}
 	return rx, nil
 }
 
 // decoder returns the decoder for frames that passed the first-message
 // check: dec's codec.SameTypeDecoder form when the sender declared dec's
-// own type, dec otherwise.
+// own type, dec otherwise, both guarded against panics (codec.Guard).
 func (r *Receiver[T]) decoder() codec.Decoder[T] {
 	if r.same != nil && r.l.sameType.Load() {
 		return r.same
 	}
-	return r.dec
+	return r.safe
 }
 
 // Listen creates the buffer name with cfg (see core.NewReader) and returns
@@ -127,7 +128,7 @@ func (r *Receiver[T]) recv(ctx context.Context) (v T, fatal bool, err error) {
 	if err != nil {
 		return v, true, err
 	}
-	v, err = codec.Decode(r.decoder(), f.Data())
+	v, err = r.decoder().Decode(f.Data())
 	if err != nil {
 		var zero T
 		return zero, false, releaseErr(f, decodeErr(f, err))

@@ -3,8 +3,6 @@ package typed
 import (
 	"context"
 	"fmt"
-
-	"github.com/zerobuffer/zerobuffer-go/codec"
 )
 
 // recvBatchMax is the most frames a receive decodes in one pass.
@@ -34,7 +32,7 @@ func (r *Receiver[T]) recvBatch(ctx context.Context) (v T, fatal bool, err error
 	batch := r.batch[:0]
 	dec := r.decoder()
 	n, err := r.l.r.ReadBatch(ctx, recvBatchMax, func(data []byte, seq uint64) error {
-		v, err := codec.Decode(dec, data)
+		v, err := dec.Decode(data)
 		if err != nil {
 			err = fmt.Errorf("typed: frame %d: %w", seq, err)
 		}

@@ -322,6 +322,11 @@ type sameType[T any] struct{ c *Codec[T] }
 func (d sameType[T]) Name() string                   { return d.c.Name() }
 func (d sameType[T]) Fingerprint() string            { return d.c.fp }
 func (d sameType[T]) Decode(frame []byte) (T, error) { return d.c.decode(frame, nil) }
+func (sameType[T]) RecoversPanics()                  {}
+
+// RecoversPanics implements codec.Recovering: Decode returns a panic of
+// the decoding library as an error wrapping codec.ErrInvalid.
+func (c *Codec[T]) RecoversPanics() {}
 
 // decode is Decode, checking the map keys of the generated decoder's
 // input against fields unless fields is nil.

@@ -60,6 +60,28 @@ func BenchmarkTick(b *testing.B) {
 			_, _ = lax.Decode(frame)
 		}
 	})
+	b.Run("decode/gen/same-type", func(b *testing.B) {
+		same := gen.ForSameType()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = codec.Decode(same, frame)
+		}
+	})
+	b.Run("decode/gen/same-type-direct", func(b *testing.B) {
+		same := gen.ForSameType()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = same.Decode(frame)
+		}
+	})
+	b.Run("decode/gen/msgp-only", func(b *testing.B) {
+		// The floor: the generated method alone, into one reused value.
+		var t typedmsg.Tick
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = t.UnmarshalMsg(frame)
+		}
+	})
 	b.Run("decode/refl", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
