@@ -25,10 +25,14 @@ cross_run() {
 		log "run $pkg"
 		t0=$SECONDS
 		# shellcheck disable=SC2086 # flags is a list
-		if (cd "$pkg" && "$emu" "$bin" -test.count=1 -test.timeout="$timeout" $flags); then
+		local rc=0
+		(cd "$pkg" && "$emu" "$bin" -test.count=1 -test.timeout="$timeout" $flags) || rc=$?
+		if [ $rc -eq 0 ]; then
 			log "ok   $pkg ($((SECONDS - t0)) s)"
 		else
-			log "FAIL $pkg ($((SECONDS - t0)) s)"
+			# A test failure prints its reason above; an emulator or
+			# process crash may print nothing, so give the exit status.
+			log "FAIL $pkg ($((SECONDS - t0)) s): exit status $rc of $(basename "$emu") $(basename "$bin")"
 			failed+=("$pkg")
 		fi
 	done
