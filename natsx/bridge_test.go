@@ -22,13 +22,7 @@ func TestBridgeServerRestart(t *testing.T) {
 	if testing.Short() {
 		n = 20000
 	}
-	store := t.TempDir()
-	e, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := e.Port()
-	defer func() { e.Close() }()
+	e := startRestartable(t)
 
 	name := strings.ReplaceAll(testproc.Name(t, "zbn", 20), ".", "_")
 	subj := "bridge." + name
@@ -57,12 +51,9 @@ func TestBridgeServerRestart(t *testing.T) {
 		l = consumer.Expect("progress", 120*time.Second)
 	}
 	t.Logf("restarting the server at %q", mid)
-	e.Close()
+	e.stop()
 	time.Sleep(200 * time.Millisecond)
-	e, err = natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: store, Port: port})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.start()
 	if l := writer.Expect("sent", 180*time.Second); l != "sent "+strconv.Itoa(n) {
 		t.Fatalf("writer: %q", l)
 	}

@@ -86,3 +86,39 @@ func jsContext(t *testing.T, nc *nats.Conn) jetstream.JetStream {
 	}
 	return js
 }
+
+// restartable is an embedded server with a store of its own, which a test
+// stops and starts again on the same port and store (a server restart).
+type restartable struct {
+	t     testing.TB
+	store string
+	port  int
+	e     *natsx.Embedded
+}
+
+// startRestartable starts a restartable server; the running one is
+// closed at cleanup.
+func startRestartable(t testing.TB) *restartable {
+	t.Helper()
+	r := &restartable{t: t, store: t.TempDir()}
+	r.start()
+	r.port = r.e.Port()
+	t.Cleanup(func() { r.e.Close() })
+	return r
+}
+
+// start starts the server (again), on the first start's port.
+func (r *restartable) start() {
+	r.t.Helper()
+	e, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: r.store, Port: r.port})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.e = e
+}
+
+// stop closes the server.
+func (r *restartable) stop() { r.e.Close() }
+
+// URL returns the server's client URL.
+func (r *restartable) URL() string { return r.e.URL() }

@@ -14,17 +14,11 @@ import (
 // while the server is down wait for it (they used to fail at once with a
 // timeout or "no responders"), and the channel works once it is back.
 func TestDialListenDuringRestart(t *testing.T) {
-	store := t.TempDir()
-	e, err := natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := e.Port()
-	defer func() { e.Close() }()
+	e := startRestartable(t)
 	nc := connect(t, e.URL())
 	subj := subject(t)
 
-	e.Close()
+	e.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	type dialed struct {
@@ -53,10 +47,7 @@ func TestDialListenDuringRestart(t *testing.T) {
 		t.Fatalf("Listen returned while the server was down: %v", l.err)
 	default:
 	}
-	e, err = natsx.StartEmbedded(natsx.EmbeddedConfig{StoreDir: store, Port: port})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.start()
 	d, l := <-dc, <-lc
 	if d.err != nil || l.err != nil {
 		t.Fatalf("after the restart: Dial: %v, Listen: %v", d.err, l.err)
