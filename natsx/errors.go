@@ -41,4 +41,9 @@ var (
 	// ErrBadURL: an address given to [ParseAddress] or the bridge is not
 	// of the form shm://NAME or nats://[host:port]/SUBJECT.
 	ErrBadURL = errors.New("zerobuffer: natsx: invalid address")
+
+	// ErrRemoved is returned by a JetStream-mode Send or Close (and the
+	// bridge) whose channel was deleted, with [Remove] or otherwise,
+	// while it was open: the server then stores nothing for the subject.
+	ErrRemoved = errors.New("zerobuffer: natsx: channel removed")
 )

@@ -287,3 +287,35 @@ func TestMetadataUntrusted(t *testing.T) {
 		t.Fatalf("legacy declaration of raw, msgpack receiver: %v, want ErrCodecMismatch", err)
 	}
 }
+
+// TestRemoveUnderSender: a channel removed while a JetStream sender is
+// open makes the sender's Send and Close fail with ErrRemoved promptly,
+// instead of retrying as during a server restart until Close's own
+// 10-second bound.
+func TestRemoveUnderSender(t *testing.T) {
+	ctx, _, nc, subj := testChannel(t, 30*time.Second)
+	tx, err := natsx.Dial(ctx, nc, subj, msgpack.New[event](), natsx.WithMemoryStorage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Send(ctx, event{Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := natsx.Remove(ctx, nc, subj); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = tx.Send(ctx, event{Seq: 2})
+	if !errors.Is(err, natsx.ErrRemoved) {
+		t.Fatalf("Send after Remove: %v, want ErrRemoved", err)
+	}
+	err = tx.Close()
+	if !errors.Is(err, natsx.ErrRemoved) {
+		t.Fatalf("Close after Remove: %v, want ErrRemoved", err)
+	}
+	// Each answer takes a failed publish and one stream lookup; 5 s is
+	// far below Close's 10 s bound, which the old code ran into.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Send and Close after Remove took %v", d)
+	}
+}

@@ -125,7 +125,8 @@ func (s *Sender[T]) hello() *nats.Msg {
 // returns once the server has stored the message; while the channel is
 // full (the receiver is slow or absent) or the server is unreachable it
 // waits and retries until ctx ends, then fails with the ctx error (and
-// [ErrFull] if the channel was full). In core mode it returns once the
+// [ErrFull] if the channel was full); a channel deleted meanwhile (see
+// [Remove]) fails with [ErrRemoved]. In core mode it returns once the
 // message is in the connection's buffer (at most once). A message above
 // the server's max_payload fails with core.ErrFrameTooLarge; an encoding
 // failure wraps codec.ErrEncode; after Close, Send fails with
@@ -251,7 +252,8 @@ func (s *Sender[T]) Flush(ctx context.Context) error {
 // end-of-stream message (waiting up to 10s for JetStream to store it,
 // flushing in core mode). The receiver, having received everything sent
 // before, gets io.EOF when this was the last open sender it knows of (see
-// "Several senders" in the package documentation).
+// "Several senders" in the package documentation). On a channel deleted
+// meanwhile it returns [ErrRemoved].
 // Close does not close the *nats.Conn. It is idempotent.
 func (s *Sender[T]) Close() error {
 	s.once.Do(func() {

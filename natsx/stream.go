@@ -431,7 +431,8 @@ func (p *publisher) publish(ctx context.Context, m *nats.Msg, id string) error {
 		return fmt.Errorf("natsx: %d-byte message, server max_payload %d: %w", len(m.Data), mp, core.ErrFrameTooLarge)
 	}
 	backoff := time.Millisecond
-	var prev error // the previous attempt's answer
+	var prev error         // the previous attempt's answer
+	var lastLook time.Time // when publish last asked whether the stream exists
 	for {
 		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
 		_, err := p.js.PublishMsg(actx, m, jetstream.WithMsgID(id))
@@ -453,6 +454,14 @@ func (p *publisher) publish(ctx context.Context, m *nats.Msg, id string) error {
 		if !retryable(err) {
 			return fmt.Errorf("natsx: send: %w", err)
 		}
+		if noResponders(err) && time.Since(lastLook) >= streamLookGap {
+			// Nobody stores the subject: the server is restarting, or
+			// the channel was removed. Only the second is final.
+			lastLook = time.Now()
+			if p.removed(ctx) {
+				return fmt.Errorf("natsx: send: %w (%w)", ErrRemoved, err)
+			}
+		}
 		prev = err
 		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
 		select {
@@ -466,6 +475,24 @@ func (p *publisher) publish(ctx context.Context, m *nats.Msg, id string) error {
 		}
 		backoff = min(2*backoff, p.retryMax)
 	}
+}
+
+// streamLookGap spaces out publish's questions whether its stream still
+// exists, asked while publishes find no responder.
+const streamLookGap = 250 * time.Millisecond
+
+// noResponders reports whether a publish found nobody storing its subject.
+func noResponders(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+}
+
+// removed reports whether the server says that p's stream does not exist.
+// Any other answer, or none (a server that is restarting), is false.
+func (p *publisher) removed(ctx context.Context) bool {
+	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+	defer cancel()
+	_, err := p.js.Stream(actx, streamName(p.subject))
+	return errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 func headerLen(h nats.Header) int {
