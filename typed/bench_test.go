@@ -81,11 +81,17 @@ func BenchmarkTick(b *testing.B) {
 }
 
 // BenchmarkSendAll: 64-byte raw messages sent with SendAll in batches of
-// 256, against a chan []byte.
+// 256, against a chan []byte; the child receives them with
+// ViewReceiver.All (one message per step) or ViewReceiver.RecvBatch.
 func BenchmarkSendAll(b *testing.B) {
+	b.Run("all", func(b *testing.B) { benchSendAll(b, "raw-batch") })
+	b.Run("recvbatch", func(b *testing.B) { benchSendAll(b, "raw-recvbatch") })
+}
+
+func benchSendAll(b *testing.B, childCodec string) {
 	ctx := context.Background()
 	name := bufferName(b)
-	p := startPeer(b, child{role: "recv", codec: "raw-batch", size: "small"}, name)
+	p := startPeer(b, child{role: "recv", codec: childCodec, size: "small"}, name)
 	if l := p.line(b); l != "ready" {
 		b.Fatalf("child says %q", l)
 	}

@@ -20,9 +20,10 @@
 // [Receiver.All] and a select-able channel [Receiver.C] with
 // [Receiver.Err]. [ViewReceiver] works with borrowing decoders
 // ([codec.ViewDecoder]: FlatBuffers table views, codec.Raw) and offers only
-// the scoped forms [ViewReceiver.RecvFunc] and [ViewReceiver.All], so a
-// zero-copy view cannot outlive its frame: passing a ViewDecoder to
-// [Listen] or [NewReceiver] is a compile-time error.
+// the scoped forms [ViewReceiver.RecvFunc], [ViewReceiver.All] and
+// [ViewReceiver.RecvBatch] (a callback for every committed frame, in one
+// pass), so a zero-copy view cannot outlive its frame: passing a
+// ViewDecoder to [Listen] or [NewReceiver] is a compile-time error.
 //
 // The sender declares its codec in the buffer metadata
 // ("zerobuffer-codec=NAME\n", see package codec); the receiver checks it

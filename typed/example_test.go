@@ -2,10 +2,13 @@ package typed_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/codec/flatbuf/sensor"
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
 	"github.com/zerobuffer/zerobuffer-go/core"
@@ -83,6 +86,45 @@ func ExampleListenView() {
 	// Output:
 	// lab #1: 2 values, first 20.50
 	// <nil>
+}
+
+// SendAll and RecvBatch move many small messages at once: the sender
+// publishes the slice with one update of the ring's counters, the receiver
+// takes every committed message in one pass.
+func ExampleViewReceiver_RecvBatch() {
+	ctx := context.Background()
+	name := exampleName("recvbatch")
+
+	rx, err := typed.ListenView(name, core.BufferConfig{PayloadSize: 64 << 10}, codec.Raw{})
+	if err != nil {
+		panic(err)
+	}
+	defer rx.Close()
+	tx, err := typed.Dial(ctx, name, codec.Raw{})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := tx.SendAll(ctx, [][]byte{[]byte("a"), []byte("b"), []byte("c")}); err != nil {
+		panic(err)
+	}
+	tx.Close()
+
+	for {
+		n, err := rx.RecvBatch(ctx, 0, func(p []byte) error {
+			fmt.Printf("%s ", p) // p is valid in the callback only
+			return nil
+		})
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("(%d in this call)\n", n)
+	}
+	// Output:
+	// a (1 in this call)
+	// b c (2 in this call)
 }
 
 // C makes a buffer usable in a select statement, like a Go channel.

@@ -226,6 +226,8 @@ func childRecv(c child, name string) error {
 		}
 	case "raw-batch":
 		n, err = drainView(ctx, name, cfg, codec.Raw{})
+	case "raw-recvbatch":
+		n, err = drainBatches(ctx, name, cfg, codec.Raw{})
 	case "tick-gen":
 		n, err = drain(ctx, name, cfg, msgpack.New[typedmsg.Tick]())
 	case "tick-refl":
@@ -254,6 +256,27 @@ func drain[T any](ctx context.Context, name string, cfg core.BufferConfig, dec c
 		n++
 	}
 	return n, nil
+}
+
+// drainBatches is drainView with ViewReceiver.RecvBatch.
+func drainBatches[T any](ctx context.Context, name string, cfg core.BufferConfig, dec codec.ViewDecoder[T]) (int, error) {
+	rx, err := typed.ListenView(name, cfg, dec)
+	if err != nil {
+		return 0, err
+	}
+	defer rx.Close()
+	fmt.Println("ready")
+	total := 0
+	for {
+		n, err := rx.RecvBatch(ctx, 0, func(T) error { return nil })
+		total += n
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 func drainView[T any](ctx context.Context, name string, cfg core.BufferConfig, dec codec.ViewDecoder[T]) (int, error) {
