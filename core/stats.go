@@ -112,13 +112,17 @@ func (s *sideStats) snapshot() Stats {
 
 // writerStats adds the writer's back-pressure accounting. The writer
 // holds Writer.mu while it waits for space, so a wait publishes a copy of
-// the counters (which cannot change during the wait) in atomics, for
-// [Writer.Stats] to read without the mutex.
+// the counters (which cannot change during the wait) for [Writer.Stats]
+// to read without the mutex.
 type writerStats struct {
 	sideStats
 	blocked      time.Duration // completed waits
 	waitingSince atomic.Int64  // UnixNano of the wait in progress, 0 if none
 	mirror       atomic.Pointer[Stats]
+	// mirrorReaders counts Stats calls that may be reading *mirror. A
+	// wait reuses the previous copy's memory only when there are none, so
+	// waiting for space allocates nothing in the steady state.
+	mirrorReaders atomic.Int32
 }
 
 // published counts a publication of frames carrying bytes of payload,
@@ -132,18 +136,28 @@ func (s *writerStats) published(frames uint32, bytes, used uint64) {
 // failed counts a failed write.
 func (s *writerStats) failed(err error) { s.fail(errorKind(err)) }
 
-// wait marks the start of a wait for space and returns the function that
-// marks its end: defer w.stats.wait()().
-func (s *writerStats) wait() func() {
-	snap := s.snapshot()
-	snap.Blocked = s.blocked
-	s.mirror.Store(&snap)
+// wait marks the start of a wait for space and returns its start time,
+// for waited: defer w.stats.waited(w.stats.wait()).
+func (s *writerStats) wait() time.Time {
+	// A Stats call that increments mirrorReaders after the Swap below
+	// loads nil or the new copy, never m: if none is counted once m is
+	// out of sight, nobody can still be reading m.
+	m := s.mirror.Swap(nil)
+	if m == nil || s.mirrorReaders.Load() != 0 {
+		m = new(Stats)
+	}
+	*m = s.snapshot()
+	m.Blocked = s.blocked
+	s.mirror.Store(m)
 	start := time.Now()
 	s.waitingSince.Store(start.UnixNano())
-	return func() {
-		s.blocked += time.Since(start)
-		s.waitingSince.Store(0)
-	}
+	return start
+}
+
+// waited marks the end of the wait that began at start.
+func (s *writerStats) waited(start time.Time) {
+	s.blocked += time.Since(start)
+	s.waitingSince.Store(0)
 }
 
 // Stats returns this writer's counters and the ring's state. It is safe
@@ -155,11 +169,7 @@ func (s *writerStats) wait() func() {
 func (w *Writer) Stats() Stats {
 	for d := time.Microsecond; !w.mu.TryLock(); d = min(2*d, time.Millisecond) {
 		if since := w.stats.waitingSince.Load(); since != 0 {
-			if m := w.stats.mirror.Load(); m != nil {
-				st := *m
-				st.Blocked += time.Since(time.Unix(0, since))
-				st.Waiting = true
-				st.Errors = cloneCounts(m.Errors)
+			if st, ok := w.stats.waitingCopy(since); ok {
 				st.RingSize, st.RingUsed = w.ringState()
 				st.PeerAlive = w.ReaderConnected()
 				return st
@@ -179,6 +189,22 @@ func (w *Writer) Stats() Stats {
 	w.mu.Unlock()
 	st.PeerAlive = w.ReaderConnected()
 	return st
+}
+
+// waitingCopy returns the counters published by the wait that began at
+// since (ok false if none is published).
+func (s *writerStats) waitingCopy(since int64) (st Stats, ok bool) {
+	s.mirrorReaders.Add(1)
+	defer s.mirrorReaders.Add(-1)
+	m := s.mirror.Load()
+	if m == nil {
+		return st, false
+	}
+	st = *m
+	st.Blocked += time.Since(time.Unix(0, since))
+	st.Waiting = true
+	st.Errors = cloneCounts(m.Errors)
+	return st, true
 }
 
 // ringState reads the ring size and use; zero once the writer released

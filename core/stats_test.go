@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -257,4 +258,46 @@ func TestStats_WriterErrors(t *testing.T) {
 	if st := r.Stats(); st.RingSize != 0 || st.PeerAlive {
 		t.Errorf("reader after Close: %+v", st)
 	}
+}
+
+// TestStats_WaitMirror: a wait for space publishes the counters for
+// Stats without allocating once warm, and Stats calls that read a
+// published copy while waits come and go never see it overwritten (the
+// race detector would report the write).
+func TestStats_WaitMirror(t *testing.T) {
+	var s writerStats
+	s.frames, s.bytes = 3, 300
+	s.waited(s.wait())
+	if !raceEnabled {
+		if n := testing.AllocsPerRun(1000, func() { s.waited(s.wait()) }); n != 0 {
+			t.Fatalf("a wait allocates %v times", n)
+		}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if since := s.waitingSince.Load(); since != 0 {
+					if st, ok := s.waitingCopy(since); ok && (st.Frames != 3 || st.Bytes != 300 || !st.Waiting) {
+						t.Errorf("copy during a wait: %+v", st)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for range 20000 {
+		start := s.wait()
+		s.waited(start)
+	}
+	close(done)
+	wg.Wait()
 }

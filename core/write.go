@@ -412,7 +412,7 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 	if w.refreshFree() >= need {
 		return nil
 	}
-	defer w.stats.wait()()
+	defer w.stats.waited(w.stats.wait())
 	if w.opts.idle == IdleBusySpin {
 		return w.spinSpace(ctx, need)
 	}
