@@ -45,5 +45,7 @@ var (
 	// ErrRemoved is returned by a JetStream-mode Send or Close (and the
 	// bridge) whose channel was deleted, with [Remove] or otherwise,
 	// while it was open: the server then stores nothing for the subject.
+	// A JetStream Receiver's Recv returns it, for good, once it notices
+	// (within about two idle heartbeats, 10 s).
 	ErrRemoved = errors.New("zerobuffer: natsx: channel removed")
 )

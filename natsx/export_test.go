@@ -1,5 +1,7 @@
 package natsx
 
+import "time"
+
 // StreamName exposes streamName to the external tests.
 var StreamName = streamName
 
@@ -14,3 +16,11 @@ func StallFlusher[T any](s *Sender[T]) {
 
 // CoalesceLimit is the payload bound of a coalesced message.
 const CoalesceLimit = coalesceLimit
+
+// SetPullHeartbeat sets the idle heartbeat of JetStream receivers created
+// from now on and returns the previous value.
+func SetPullHeartbeat(d time.Duration) time.Duration {
+	old := pullHeartbeat
+	pullHeartbeat = d
+	return old
+}

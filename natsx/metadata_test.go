@@ -319,3 +319,25 @@ func TestRemoveUnderSender(t *testing.T) {
 		t.Fatalf("Send and Close after Remove took %v", d)
 	}
 }
+
+// TestRemoveUnderReceiver: a channel removed under a JetStream receiver
+// ends its Recv with ErrRemoved once the server's idle heartbeats are
+// missed (here every 500 ms), instead of waiting for ever.
+func TestRemoveUnderReceiver(t *testing.T) {
+	defer natsx.SetPullHeartbeat(natsx.SetPullHeartbeat(500 * time.Millisecond))
+	ctx, _, nc, subj := testChannel(t, 60*time.Second)
+	rx, err := natsx.Listen(ctx, nc, subj, msgpack.New[event](), natsx.WithMemoryStorage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	if err := natsx.Remove(ctx, nc, subj); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rx.Recv(ctx); !errors.Is(err, natsx.ErrRemoved) {
+		t.Fatalf("Recv after Remove: %v, want ErrRemoved", err)
+	}
+	if _, err := rx.Recv(ctx); !errors.Is(err, natsx.ErrRemoved) {
+		t.Fatalf("second Recv after Remove: %v, want ErrRemoved again", err)
+	}
+}

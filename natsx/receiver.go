@@ -45,6 +45,7 @@ type Receiver[T any] struct {
 	// competing: one of a group sharing a consumer (WithCompetingReceivers)
 	competing bool
 	held      jetstream.Msg
+	removed   error // sticky: the channel was removed (ErrRemoved)
 
 	// Core mode.
 	sub       *nats.Subscription
@@ -207,7 +208,8 @@ func (r *Receiver[T]) claim(ctx context.Context) error {
 		}
 		return fmt.Errorf("natsx: consumer: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(r.pull), jetstream.WithMessagesErrOnMissingHeartbeat(true))
+	it, err := cons.Messages(jetstream.PullMaxMessages(r.pull), jetstream.PullHeartbeat(pullHeartbeat),
+		jetstream.WithMessagesErrOnMissingHeartbeat(true))
 	if err != nil {
 		r.release()
 		return fmt.Errorf("natsx: consume: %w", err)
@@ -216,13 +218,24 @@ func (r *Receiver[T]) claim(ctx context.Context) error {
 	return nil
 }
 
+// pullHeartbeat is how often the server signals an idle pull of a
+// JetStream receiver. Two missed signals make the iterator report an
+// error, on which reclaim finds out what happened (a server restart, a
+// consumer deleted after its lease, a channel removed).
+var pullHeartbeat = 5 * time.Second
+
 // reclaim answers an error of the message iterator: if the server deleted
 // the consumer (the receiver paused longer than its lease), it claims the
-// channel again, unless another receiver took it meanwhile. It returns
+// channel again, unless another receiver took it meanwhile; if the
+// channel's stream is gone, receiving ends with ErrRemoved. It returns
 // nil when receiving may go on.
 func (r *Receiver[T]) reclaim(ctx context.Context, cause error) error {
 	_, err := r.st.Consumer(ctx, r.ccfg.Durable)
 	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		r.it.Stop()
+		r.removed = fmt.Errorf("natsx: receive: %w (%w)", ErrRemoved, cause)
+		return r.removed
 	case err == nil && errors.Is(cause, jetstream.ErrNoHeartbeat):
 		return nil // the consumer is there; the iterator retries
 	case err == nil:
@@ -308,7 +321,9 @@ func Remove(ctx context.Context, nc *nats.Conn, subject string) error {
 // core.ErrClosed after Close, an error matching typed.ErrCodecMismatch
 // (sticky, like on shared memory), or a decode error wrapping
 // codec.ErrInvalid (that message is skipped; the next Recv continues). In
-// core mode, [ErrDropped] reports messages lost to a slow receiver, once.
+// JetStream mode, a channel removed under the receiver gives [ErrRemoved]
+// (sticky). In core mode, [ErrDropped] reports messages lost to a slow
+// receiver, once.
 func (r *Receiver[T]) Recv(ctx context.Context) (T, error) {
 	v, _, err := r.recv(ctx)
 	return v, err
@@ -625,6 +640,9 @@ func (r *Receiver[T]) nextMsg(ctx context.Context) (inMsg, error) {
 // redelivery later is dropped as above. So each message is handed out
 // once, in order, while this Receiver lives.
 func (r *Receiver[T]) nextJS(ctx context.Context) (inMsg, error) {
+	if r.removed != nil {
+		return inMsg{}, r.removed
+	}
 	for {
 		jm := r.held
 		r.held = nil
