@@ -161,7 +161,7 @@ type fanLane struct {
 	connected bool          // a live writer at the last probe
 	dead      bool          // its writer was seen dead and the lane not yet reset (ResetOnLeave)
 	retry     bool          // r is nil because recreating failed: probe tries again
-	frames    uint64        // under FanIn.statMu
+	frames    atomic.Uint64 // frames delivered
 	deaths    uint64        // under FanIn.statMu: writers seen dead on this lane
 	resets    atomic.Uint64 // times the lane was recreated
 }
@@ -312,9 +312,12 @@ func (s *FanIn) Name() string { return s.name }
 // corrupt ring, a sequence error) are logged and that lane is recreated;
 // its writer then fails with [ErrReaderDead].
 func (s *FanIn) ReadFrame(ctx context.Context) (*Frame, int, error) {
+	// The fast path, a frame ready at once, has no defer: a function with
+	// a defer and a loop runs its deferred calls the slow way, which cost
+	// a tenth of a frame's time here.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closing.Load() {
+		s.mu.Unlock()
 		return nil, -1, ErrClosed
 	}
 	s.calls++
@@ -322,8 +325,16 @@ func (s *FanIn) ReadFrame(ctx context.Context) (*Frame, int, error) {
 		s.maintain(false)
 	}
 	if f, k := s.poll(); f != nil {
+		s.mu.Unlock()
 		return f, k, nil
 	}
+	defer s.mu.Unlock()
+	return s.readWait(ctx)
+}
+
+// readWait is ReadFrame once no lane had a frame ready, with s.mu held:
+// it polls, spins and sleeps on the doorbell until a frame or the end.
+func (s *FanIn) readWait(ctx context.Context) (*Frame, int, error) {
 	var unregister func() bool
 	defer func() {
 		if unregister != nil {
@@ -401,9 +412,7 @@ func (s *FanIn) poll() (*Frame, int) {
 			if f != nil {
 				s.used++
 				s.seen = true
-				s.statMu.Lock()
-				ln.frames++
-				s.statMu.Unlock()
+				ln.frames.Add(1)
 				return f, s.cur
 			}
 			switch {
@@ -611,7 +620,7 @@ func (s *FanIn) Lanes() []LaneInfo {
 	out := make([]LaneInfo, len(lanes))
 	for k, ln := range lanes {
 		out[k] = LaneInfo{Index: k, Name: ln.name, WriterPID: ln.pid, Connected: ln.connected,
-			Frames: ln.frames, Deaths: ln.deaths, Resets: ln.resets.Load(), Skipped: ln.r == nil}
+			Frames: ln.frames.Load(), Deaths: ln.deaths, Resets: ln.resets.Load(), Skipped: ln.r == nil}
 	}
 	return out
 }
