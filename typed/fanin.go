@@ -148,23 +148,9 @@ func (r *ManyReceiver[T]) check(k int) (same bool, err error) {
 	}
 	gen := r.fi.LaneResets(k) + 1
 	r.mu.Lock()
-	if k < len(r.checked) && r.checked[k] == gen { // checked: every message after the first
-		same = r.sameFP[k]
-		r.mu.Unlock()
-		return same, nil
-	}
-	r.mu.Unlock()
-	return r.checkLane(k, gen)
-}
-
-// checkLane is check's first look at lane k's declarations since its
-// reset number gen-1. (Apart from check, whose every-message path must
-// not defer: a function with a defer and a loop runs it the slow way.)
-func (r *ManyReceiver[T]) checkLane(k int, gen uint64) (same bool, err error) {
-	r.mu.Lock()
 	defer r.mu.Unlock()
 	if k < len(r.checked) && r.checked[k] == gen {
-		return r.sameFP[k], nil // checked meanwhile by another goroutine
+		return r.sameFP[k], nil
 	}
 	md, err := r.fi.LaneMetadata(k)
 	if err != nil {
