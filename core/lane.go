@@ -333,9 +333,54 @@ func (s *FanIn) ReadFrame(ctx context.Context) (*Frame, int, error) {
 	return s.readWait(ctx)
 }
 
-// readWait is ReadFrame once no lane had a frame ready, with s.mu held:
-// it polls, spins and sleeps on the doorbell until a frame or the end.
+// readWait is ReadFrame once no lane had a frame ready, with s.mu held.
 func (s *FanIn) readWait(ctx context.Context) (*Frame, int, error) {
+	var f *Frame
+	var k int
+	if err := s.wait(ctx, func() bool { f, k = s.poll(); return f != nil }); err != nil {
+		return nil, -1, err
+	}
+	return f, k, nil
+}
+
+// ReadBatch waits like [FanIn.ReadFrame] for a frame of any lane, then
+// calls fn for it and for every further frame already committed in the
+// same lane, up to limit frames (limit <= 0: no limit) and what is left of
+// the lane's turn ([FanInConfig.Budget]), in one pass of that lane's
+// [Reader.ReadBatch]: each frame is released when fn returns. n is the
+// number of frames passed to fn and lane their lane; the next call goes on
+// round robin as ReadFrame does.
+//
+// data aliases shared memory and is valid only during the call. fn runs
+// with the FanIn and the lane's Reader locked: it must not call methods
+// of s (LaneMetadata, ResetLane, ...) or of the lane's Reader, which
+// deadlocks. When fn returns an error, ReadBatch stops and returns it with
+// the frame counted; the lane's later frames stay for the next call. The
+// other errors are ReadFrame's, with n == 0.
+func (s *FanIn) ReadBatch(ctx context.Context, limit int, fn func(data []byte, lane int, seq uint64) error) (n, lane int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return 0, -1, ErrClosed
+	}
+	s.calls++
+	if s.calls%64 == 0 {
+		s.maintain(false)
+	}
+	var ferr error
+	if n, lane, ferr = s.pollBatch(limit, fn); n > 0 {
+		return n, lane, ferr
+	}
+	if err := s.wait(ctx, func() bool { n, lane, ferr = s.pollBatch(limit, fn); return n > 0 }); err != nil {
+		return 0, -1, err
+	}
+	return n, lane, ferr
+}
+
+// wait polls with try, spins and sleeps on the doorbell until try takes
+// something (nil) or the end: ErrClosed, the ctx error, or io.EOF (see
+// FanInConfig.Linger). s.mu is held.
+func (s *FanIn) wait(ctx context.Context, try func() bool) error {
 	var unregister func() bool
 	defer func() {
 		if unregister != nil {
@@ -345,51 +390,52 @@ func (s *FanIn) readWait(ctx context.Context) (*Frame, int, error) {
 	spun := false
 	for {
 		s.maintain(false)
-		if f, k := s.poll(); f != nil {
-			return f, k, nil
+		if try() {
+			return nil
 		}
 		if !spun { // back-to-back traffic: poll a little longer before sleeping
 			spun = true
-			if f, k := s.spinPoll(); f != nil {
-				return f, k, nil
+			if s.spinPoll(try) {
+				return nil
 			}
 		}
 		if s.closing.Load() {
-			return nil, -1, ErrClosed
+			return ErrClosed
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, -1, err
+			return err
 		}
 		if s.ended() {
-			return nil, -1, io.EOF
+			return io.EOF
 		}
 		if unregister == nil && ctx.Done() != nil {
 			unregister = context.AfterFunc(ctx, s.interrupt)
 		}
 		s.ctl.store(ctlSleeping, 1)
-		if f, k := s.poll(); f != nil {
+		if try() {
 			s.ctl.store(ctlSleeping, 0)
-			return f, k, nil
+			return nil
 		}
 		s.bell.Wait(s.slice(), ^uint32(0), func() bool { return s.closing.Load() || ctx.Err() != nil })
 		s.ctl.store(ctlSleeping, 0)
 	}
 }
 
-// spinPoll polls the lanes for up to the spin budget (core.WithSpin),
-// yielding the CPU between rounds so that a sender sharing the core runs.
-func (s *FanIn) spinPoll() (*Frame, int) {
+// spinPoll polls the lanes with try for up to the spin budget
+// (core.WithSpin), yielding the CPU between rounds so that a sender
+// sharing the core runs.
+func (s *FanIn) spinPoll(try func() bool) bool {
 	if s.spin <= 0 {
-		return nil, -1
+		return false
 	}
 	deadline := time.Now().Add(s.spin)
 	for time.Now().Before(deadline) && !s.closing.Load() {
 		platform.Yield()
-		if f, k := s.poll(); f != nil {
-			return f, k
+		if try() {
+			return true
 		}
 	}
-	return nil, -1
+	return false
 }
 
 // interrupt wakes a ReadFrame sleeping on the doorbell.
@@ -416,19 +462,7 @@ func (s *FanIn) poll() (*Frame, int) {
 				ln.frames.Add(1)
 				return f, s.cur
 			}
-			switch {
-			case err == nil:
-			case err == io.EOF || errors.Is(err, ErrWriterDead):
-				if s.fc.ResetOnLeave {
-					s.resetLane(s.cur, nil)
-				}
-			case errors.Is(err, context.Canceled): // nothing committed
-				if ln.dead && !ln.r.WriterConnected() {
-					s.resetLane(s.cur, nil)
-				}
-			default:
-				s.resetLane(s.cur, err)
-			}
+			s.laneFailed(ln, err)
 		}
 		s.cur++
 		if s.cur == n {
@@ -437,6 +471,55 @@ func (s *FanIn) poll() (*Frame, int) {
 		s.used = 0
 	}
 	return nil, -1
+}
+
+// pollBatch is poll for ReadBatch: it passes the committed frames of the
+// first lane that has any, up to limit and the rest of its turn, to fn.
+func (s *FanIn) pollBatch(limit int, fn func(data []byte, lane int, seq uint64) error) (n, lane int, err error) {
+	lanes := s.snapshot()
+	count := len(lanes)
+	for range count + 1 {
+		ln, k := lanes[s.cur], s.cur
+		if ln.r != nil && s.used < s.fc.Budget {
+			turn := s.fc.Budget - s.used
+			if limit > 0 {
+				turn = min(turn, limit)
+			}
+			got, err := ln.r.ReadBatch(s.done, turn, func(data []byte, seq uint64) error { return fn(data, k, seq) })
+			if got > 0 {
+				s.used += got
+				s.seen = true
+				ln.frames.Add(uint64(got))
+				return got, k, err
+			}
+			s.laneFailed(ln, err)
+		}
+		s.cur++
+		if s.cur == count {
+			s.cur = 0
+		}
+		s.used = 0
+	}
+	return 0, -1, nil
+}
+
+// laneFailed handles what the current lane's Reader said when it had no
+// frame to give: the end of its writer's stream, nothing committed, or a
+// failure, which recreates the lane.
+func (s *FanIn) laneFailed(ln *fanLane, err error) {
+	switch {
+	case err == nil:
+	case err == io.EOF || errors.Is(err, ErrWriterDead):
+		if s.fc.ResetOnLeave {
+			s.resetLane(s.cur, nil)
+		}
+	case errors.Is(err, context.Canceled): // nothing committed
+		if ln.dead && !ln.r.WriterConnected() {
+			s.resetLane(s.cur, nil)
+		}
+	default:
+		s.resetLane(s.cur, err)
+	}
 }
 
 // resetLane replaces a lane whose Reader failed for good.

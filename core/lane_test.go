@@ -135,6 +135,95 @@ func TestFanIn_FairAndOrdered(t *testing.T) {
 	}
 }
 
+// TestFanIn_ReadBatch: batches come from one lane each, at most the
+// budget long, per-writer order is kept, fn's error stops a batch with
+// its frame counted, and a closed FanIn says ErrClosed.
+func TestFanIn_ReadBatch(t *testing.T) {
+	name := faninName(t)
+	fi := newFanInT(t, name, FanInConfig{Budget: 8})
+	ctx := ctxT(t, 10*time.Second)
+	const writers, n = 3, 1000
+	var lanes []*Lane
+	for range writers {
+		l, err := ClaimLane(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lanes = append(lanes, l)
+	}
+	errc := make(chan error, writers)
+	var wg sync.WaitGroup
+	for id, l := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer l.Close()
+			b := make([]byte, 16)
+			for seq := uint64(1); seq <= n; seq++ {
+				binary.LittleEndian.PutUint64(b, uint64(id))
+				binary.LittleEndian.PutUint64(b[8:], seq)
+				if err := l.Writer().WriteFrame(ctx, b); err != nil {
+					errc <- err
+					return
+				}
+				l.Ring()
+			}
+		}()
+	}
+	next := make([]uint64, writers)
+	laneOf := map[int]uint64{} // lane index -> writer id
+	stop := errors.New("stop")
+	calls, got := 0, 0
+	for got < writers*n {
+		calls++
+		batchLane := -1
+		k, lane, err := fi.ReadBatch(ctx, 0, func(data []byte, lane int, seq uint64) error {
+			id := binary.LittleEndian.Uint64(data)
+			s := binary.LittleEndian.Uint64(data[8:])
+			if batchLane == -1 {
+				batchLane = lane
+			}
+			if lane != batchLane {
+				return fmt.Errorf("lane %d inside a batch of lane %d", lane, batchLane)
+			}
+			if w, ok := laneOf[lane]; ok && w != id {
+				return fmt.Errorf("lane %d carried writers %d and %d", lane, w, id)
+			}
+			laneOf[lane] = id
+			if s != next[id]+1 {
+				return fmt.Errorf("writer %d: seq %d after %d", id, s, next[id])
+			}
+			next[id] = s
+			if calls%7 == 0 && s%5 == 0 {
+				return stop // the frame counts as read
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, stop) {
+			t.Fatalf("after %d frames (%v): %v", got, next, err)
+		}
+		if k < 1 || k > 8 || lane != batchLane {
+			t.Fatalf("batch of %d frames from lane %d (fn saw lane %d), budget 8", k, lane, batchLane)
+		}
+		got += k
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	for id, s := range next {
+		if s != n {
+			t.Fatalf("writer %d: last seq %d, want %d", id, s, n)
+		}
+	}
+	t.Logf("%d frames in %d batches", got, calls)
+	fi.Close()
+	if _, _, err := fi.ReadBatch(ctx, 0, func([]byte, int, uint64) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v, want ErrClosed", err)
+	}
+}
+
 // TestFanIn_LookAlikeLaneSkipped: a buffer someone else created under a
 // lane name is skipped by the reader and by writers.
 func TestFanIn_LookAlikeLaneSkipped(t *testing.T) {
