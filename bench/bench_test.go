@@ -143,3 +143,27 @@ func TestRun_Small(t *testing.T) {
 	}
 	t.Log("\n" + md.String())
 }
+
+// TestFanInMarkdown: the fan-in report prints each run's per-frame and
+// batch-receiver rows and judges both pairs of targets on their medians.
+func TestFanInMarkdown(t *testing.T) {
+	rep := &FanInReport{Config: FanInConfig{Runs: 1, Duration: time.Second, Senders: 4}, Runs: []FanInRun{{
+		FanIn: 10e6, Pair: 20e6, Chan: 8e6, Shares: []float64{100, 100, 100, 100}, FirstMsg: []float64{0.5},
+		IdleCPU: 0.1, MultiCalls: 2e5, OneCall: 2e5, FanInBatch: 30e6, PairBatch: 25e6,
+	}}}
+	var b strings.Builder
+	if err := rep.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| 1 | 30.00 M | 25.00 M | 1.20x | 3.75x |",
+		"| fan-in >= 1.0x one pair | 0.50x | false |",
+		"| the same, batch receivers: fan-in >= 1.0x one pair | 1.20x | true |",
+		"| the same, batch receivers: fan-in >= 2x chan fed by 4 goroutines | 3.75x | true |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -36,6 +36,10 @@ type FanInRun struct {
 	IdleCPU    float64   `json:"idle_cpu_pct"`           // receiver blocked with 8 idle senders, % of a CPU
 	MultiCalls float64   `json:"multi_calls_per_s"`      // N duplex clients, aggregate
 	OneCall    float64   `json:"one_client_calls_per_s"` // one duplex client on the same server type
+	// The same two transfers with batch receivers: core.FanIn.ReadBatch
+	// and core.Reader.ReadBatch (the senders still write frame by frame).
+	FanInBatch float64 `json:"fanin_batch_msgs_per_s"`
+	PairBatch  float64 `json:"pair_batch_msgs_per_s"`
 }
 
 // FanInReport holds every run of [RunFanIn].
@@ -73,6 +77,12 @@ func RunFanIn(ctx context.Context, cfg FanInConfig) (*FanInReport, error) {
 			return rep, err
 		}
 		if run.FanIn, run.Shares, err = fanInRate(ctx, cfg.Senders, cfg.Duration); err != nil {
+			return rep, err
+		}
+		if run.PairBatch, err = pairBatchRate(ctx, cfg.Duration); err != nil {
+			return rep, err
+		}
+		if run.FanInBatch, err = fanInBatchRate(ctx, cfg.Senders, cfg.Duration); err != nil {
 			return rep, err
 		}
 		run.Chan = chanFanInRate(cfg.Senders, cfg.Duration)
@@ -287,6 +297,64 @@ func pairRate(ctx context.Context, d time.Duration) (float64, error) {
 	return rate, err
 }
 
+// pairBatchRate is pairRate with Reader.ReadBatch.
+func pairBatchRate(ctx context.Context, d time.Duration) (float64, error) {
+	name := zbName("fpairb")
+	defer removeBuffer(name)
+	r, err := core.NewReader(name, faninCfg())
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	ps, err := startAll(ctx, []job{{Role: "pair-send", Name: name, Size: faninSize, Duration: d}})
+	if err != nil {
+		return 0, err
+	}
+	defer stopAll(ps)
+	return batchCountFor(d, func() (int, error) {
+		return r.ReadBatch(ctx, 0, func([]byte, uint64) error { return nil })
+	})
+}
+
+// fanInBatchRate is fanInRate with FanIn.ReadBatch.
+func fanInBatchRate(ctx context.Context, senders int, d time.Duration) (float64, error) {
+	name := zbName("faninb")
+	fi, err := core.NewFanIn(name, faninCfg(), core.FanInConfig{MaxLanes: senders + 2})
+	if err != nil {
+		return 0, err
+	}
+	defer removeLanes(name, senders+2)
+	jobs := make([]job, senders)
+	for i := range jobs {
+		jobs[i] = job{Role: "fanin-send", Name: name, Size: faninSize, Duration: d}
+	}
+	ps, err := startAll(ctx, jobs)
+	if err != nil {
+		fi.Close()
+		return 0, err
+	}
+	defer stopAll(ps)
+	defer fi.Close()
+	return batchCountFor(d, func() (int, error) {
+		n, _, err := fi.ReadBatch(ctx, 0, func([]byte, int, uint64) error { return nil })
+		return n, err
+	})
+}
+
+// batchCountFor calls next, which returns how many messages it took,
+// for d and returns the rate.
+func batchCountFor(d time.Duration, next func() (int, error)) (float64, error) {
+	n, t0 := 0, time.Now()
+	for time.Since(t0) < d {
+		k, err := next()
+		if err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	return float64(n) / time.Since(t0).Seconds(), nil
+}
+
 func fanInRate(ctx context.Context, senders int, d time.Duration) (float64, []float64, error) {
 	name := zbName("fanin")
 	fi, err := core.NewFanIn(name, faninCfg(), core.FanInConfig{MaxLanes: senders + 2})
@@ -490,6 +558,12 @@ func (r *FanInReport) Markdown(w io.Writer) error {
 			fmtRate(x.FanIn), fmtRate(x.Pair), fmtRate(x.Chan), x.FanIn/x.Pair, x.FanIn/x.Chan,
 			fmtList(x.Shares, "%.0f"), fmtList(x.FirstMsg, "%.2f"), x.IdleCPU, x.MultiCalls, x.OneCall, x.MultiCalls/x.OneCall)
 	}
+	fmt.Fprintf(&b, "\nThe same with batch receivers (core.FanIn.ReadBatch, core.Reader.ReadBatch; senders write frame by frame):\n\n")
+	fmt.Fprintf(&b, "| run | fan-in msgs/s | pair msgs/s | fan-in/pair | fan-in/chan(%d) |\n|---|---|---|---|---|\n", n)
+	for i, x := range r.Runs {
+		fmt.Fprintf(&b, "| %d | %s | %s | %.2fx | %.2fx |\n", i+1, fmtRate(x.FanInBatch), fmtRate(x.PairBatch),
+			x.FanInBatch/x.PairBatch, x.FanInBatch/x.Chan)
+	}
 	med := func(f func(FanInRun) float64) float64 {
 		var v []float64
 		for _, x := range r.Runs {
@@ -517,8 +591,12 @@ func (r *FanInReport) Markdown(w io.Writer) error {
 	fc := med(func(x FanInRun) float64 { return x.FanIn / x.Chan })
 	mc := med(func(x FanInRun) float64 { return x.MultiCalls / x.OneCall })
 	ic := med(func(x FanInRun) float64 { return x.IdleCPU })
+	fbp := med(func(x FanInRun) float64 { return x.FanInBatch / x.PairBatch })
+	fbc := med(func(x FanInRun) float64 { return x.FanInBatch / x.Chan })
 	row("fan-in >= 1.0x one pair", fmt.Sprintf("%.2fx", fp), fp >= 1.0)
 	row(fmt.Sprintf("fan-in >= 2x chan fed by %d goroutines", n), fmt.Sprintf("%.2fx", fc), fc >= 2)
+	row("the same, batch receivers: fan-in >= 1.0x one pair", fmt.Sprintf("%.2fx", fbp), fbp >= 1.0)
+	row(fmt.Sprintf("the same, batch receivers: fan-in >= 2x chan fed by %d goroutines", n), fmt.Sprintf("%.2fx", fbc), fbc >= 2)
 	row("each sender within +/-25 % of the mean", fmt.Sprintf("worst %.0f %%", worstShare), worstShare <= 25)
 	row("new sender's first message <= 5 ms", fmt.Sprintf("worst %.2f ms", worstFirst), worstFirst <= 5)
 	row("idle receiver, 8 idle senders <= 0.3 % CPU", fmt.Sprintf("%.3f %%", ic), ic <= 0.3)
