@@ -316,23 +316,35 @@ func pairBatchRate(ctx context.Context, d time.Duration) (float64, error) {
 	})
 }
 
-// fanInBatchRate is fanInRate with FanIn.ReadBatch.
-func fanInBatchRate(ctx context.Context, senders int, d time.Duration) (float64, error) {
-	name := zbName("faninb")
-	fi, err := core.NewFanIn(name, faninCfg(), core.FanInConfig{MaxLanes: senders + 2})
+// startFanIn creates a fan-in buffer (prefix plus a unique suffix) and
+// starts senders children of role on it. The caller closes fi, stops (or
+// kills) the children and calls remove, in that order.
+func startFanIn(ctx context.Context, prefix, role string, senders int, d time.Duration) (fi *core.FanIn, ps []*peer, remove func(), err error) {
+	name := zbName(prefix)
+	fi, err = core.NewFanIn(name, faninCfg(), core.FanInConfig{MaxLanes: senders + 2})
 	if err != nil {
-		return 0, err
+		return nil, nil, nil, err
 	}
-	defer removeLanes(name, senders+2)
+	remove = func() { removeLanes(name, senders+2) }
 	jobs := make([]job, senders)
 	for i := range jobs {
-		jobs[i] = job{Role: "fanin-send", Name: name, Size: faninSize, Duration: d}
+		jobs[i] = job{Role: role, Name: name, Size: faninSize, Duration: d}
 	}
-	ps, err := startAll(ctx, jobs)
-	if err != nil {
+	if ps, err = startAll(ctx, jobs); err != nil {
 		fi.Close()
+		remove()
+		return nil, nil, nil, err
+	}
+	return fi, ps, remove, nil
+}
+
+// fanInBatchRate is fanInRate with FanIn.ReadBatch.
+func fanInBatchRate(ctx context.Context, senders int, d time.Duration) (float64, error) {
+	fi, ps, remove, err := startFanIn(ctx, "faninb", "fanin-send", senders, d)
+	if err != nil {
 		return 0, err
 	}
+	defer remove()
 	defer stopAll(ps)
 	defer fi.Close()
 	return batchCountFor(d, func() (int, error) {
@@ -356,21 +368,11 @@ func batchCountFor(d time.Duration, next func() (int, error)) (float64, error) {
 }
 
 func fanInRate(ctx context.Context, senders int, d time.Duration) (float64, []float64, error) {
-	name := zbName("fanin")
-	fi, err := core.NewFanIn(name, faninCfg(), core.FanInConfig{MaxLanes: senders + 2})
+	fi, ps, remove, err := startFanIn(ctx, "fanin", "fanin-send", senders, d)
 	if err != nil {
 		return 0, nil, err
 	}
-	defer removeLanes(name, senders+2)
-	jobs := make([]job, senders)
-	for i := range jobs {
-		jobs[i] = job{Role: "fanin-send", Name: name, Size: faninSize, Duration: d}
-	}
-	ps, err := startAll(ctx, jobs)
-	if err != nil {
-		fi.Close()
-		return 0, nil, err
-	}
+	defer remove()
 	perLane := make([]uint64, senders+2)
 	rate, err := countFor(d, func() (int, error) {
 		f, k, err := fi.ReadFrame(ctx)
@@ -467,21 +469,11 @@ func firstMessage(ctx context.Context, n int) ([]float64, error) {
 // idleFanIn measures this process's CPU while its receiver waits for d
 // with senders connected, idle children.
 func idleFanIn(ctx context.Context, senders int, d time.Duration) (float64, error) {
-	name := zbName("fidle")
-	fi, err := core.NewFanIn(name, faninCfg(), core.FanInConfig{MaxLanes: senders + 2})
+	fi, ps, remove, err := startFanIn(ctx, "fidle", "fanin-idle", senders, d)
 	if err != nil {
 		return 0, err
 	}
-	defer removeLanes(name, senders+2)
-	jobs := make([]job, senders)
-	for i := range jobs {
-		jobs[i] = job{Role: "fanin-idle", Name: name, Size: faninSize, Duration: d}
-	}
-	ps, err := startAll(ctx, jobs)
-	if err != nil {
-		fi.Close()
-		return 0, err
-	}
+	defer remove()
 	time.Sleep(100 * time.Millisecond) // the spare keeper settles
 	idle, cancel := context.WithTimeout(ctx, d)
 	c0, t0 := cpuTime(), time.Now()
