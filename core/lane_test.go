@@ -74,34 +74,8 @@ func TestFanIn_FairAndOrdered(t *testing.T) {
 	fi := newFanInT(t, name, FanInConfig{Budget: 8})
 	ctx := ctxT(t, 10*time.Second)
 	const writers, n = 3, 1000 // 32 KiB per lane: fits the ring
-	var wg sync.WaitGroup
-	errc := make(chan error, writers)
-	var lanes []*Lane // all claimed before any writes, so that each writer has a lane of its own
-	for range writers {
-		l, err := ClaimLane(ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lanes = append(lanes, l)
-	}
-	for id, l := range lanes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer l.Close()
-			b := make([]byte, 16)
-			for seq := uint64(1); seq <= n; seq++ {
-				binary.LittleEndian.PutUint64(b, uint64(id))
-				binary.LittleEndian.PutUint64(b[8:], seq)
-				if err := l.Writer().WriteFrame(ctx, b); err != nil {
-					errc <- err
-					return
-				}
-				l.Ring()
-			}
-		}()
-	}
-	wg.Wait()
+	wait := startLaneWriters(t, ctx, name, writers, n)
+	errc := wait()
 	next := make([]uint64, writers)
 	run, last := 0, -1
 	longest := 0
@@ -126,7 +100,6 @@ func TestFanIn_FairAndOrdered(t *testing.T) {
 			longest = max(longest, run)
 		}
 	}
-	close(errc)
 	for err := range errc {
 		t.Fatal(err)
 	}
@@ -135,14 +108,13 @@ func TestFanIn_FairAndOrdered(t *testing.T) {
 	}
 }
 
-// TestFanIn_ReadBatch: batches come from one lane each, at most the
-// budget long, per-writer order is kept, fn's error stops a batch with
-// its frame counted, and a closed FanIn says ErrClosed.
-func TestFanIn_ReadBatch(t *testing.T) {
-	name := faninName(t)
-	fi := newFanInT(t, name, FanInConfig{Budget: 8})
-	ctx := ctxT(t, 10*time.Second)
-	const writers, n = 3, 1000
+// startLaneWriters claims writers lanes of the fan-in buffer name (all
+// before any writes, so that each writer has a lane of its own) and
+// writes n 16-byte frames to each from its own goroutine: the writer's
+// index, then the sequence number 1..n. wait waits for the writers and
+// returns their errors, closed.
+func startLaneWriters(t *testing.T, ctx context.Context, name string, writers, n int) (wait func() <-chan error) {
+	t.Helper()
 	var lanes []*Lane
 	for range writers {
 		l, err := ClaimLane(ctx, name)
@@ -159,7 +131,7 @@ func TestFanIn_ReadBatch(t *testing.T) {
 			defer wg.Done()
 			defer l.Close()
 			b := make([]byte, 16)
-			for seq := uint64(1); seq <= n; seq++ {
+			for seq := uint64(1); seq <= uint64(n); seq++ {
 				binary.LittleEndian.PutUint64(b, uint64(id))
 				binary.LittleEndian.PutUint64(b[8:], seq)
 				if err := l.Writer().WriteFrame(ctx, b); err != nil {
@@ -170,6 +142,22 @@ func TestFanIn_ReadBatch(t *testing.T) {
 			}
 		}()
 	}
+	return func() <-chan error {
+		wg.Wait()
+		close(errc)
+		return errc
+	}
+}
+
+// TestFanIn_ReadBatch: batches come from one lane each, at most the
+// budget long, per-writer order is kept, fn's error stops a batch with
+// its frame counted, and a closed FanIn says ErrClosed.
+func TestFanIn_ReadBatch(t *testing.T) {
+	name := faninName(t)
+	fi := newFanInT(t, name, FanInConfig{Budget: 8})
+	ctx := ctxT(t, 10*time.Second)
+	const writers, n = 3, 1000
+	wait := startLaneWriters(t, ctx, name, writers, n)
 	next := make([]uint64, writers)
 	laneOf := map[int]uint64{} // lane index -> writer id
 	stop := errors.New("stop")
@@ -207,9 +195,7 @@ func TestFanIn_ReadBatch(t *testing.T) {
 		}
 		got += k
 	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
+	for err := range wait() {
 		t.Fatal(err)
 	}
 	for id, s := range next {
