@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,6 +79,38 @@ type peer struct {
 // dies with the test process (Pdeathsig) and is killed at cleanup.
 func startPeer(tb testing.TB, c child, name string) *peer {
 	tb.Helper()
+	// Under wine, process creation fails now and then with "Internal
+	// error" on a loaded machine: Windows gets three attempts, and a
+	// failure that persists still fails the test.
+	attempts := 1
+	if runtime.GOOS == "windows" {
+		attempts = 3
+	}
+	var (
+		p   *peer
+		err error
+	)
+	for i := range attempts {
+		if i > 0 {
+			tb.Logf("start %s: %v; trying again", c.role, err)
+			time.Sleep(100 * time.Millisecond)
+		}
+		if p, err = launchPeer(c, name); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	})
+	return p
+}
+
+// launchPeer starts one child process for startPeer.
+func launchPeer(c child, name string) (*peer, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		envRole+"="+c.role, envCodec+"="+c.codec, envName+"="+name,
@@ -88,20 +121,17 @@ func startPeer(tb testing.TB, c child, name string) *peer {
 	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
+		// Start closes the pipes it made when it fails.
+		return nil, err
 	}
 	p.lines = bufio.NewScanner(stdout)
-	tb.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		_ = p.cmd.Wait()
-	})
-	return p
+	return p, nil
 }
 
 // syncBuffer is the child's stderr: written by exec's copying goroutine,
