@@ -627,22 +627,27 @@ func (r *TypedReport) Markdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Typed channels: typed Sender -> Receiver across processes vs an in-process chan of the same type (%d runs, %v windows)\n\n",
 		r.Config.Runs, r.Config.Duration)
-	b.WriteString("| codec | size | frame B | msgs/s (median) | chan msgs/s (median) | x chan per run | x chan (median) | x core (median) | MB/s |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| codec | size | frame B | msgs/s (median) | chan msgs/s (median) | x chan per run | x chan (median) | x core per run | x core (median) | MB/s |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Cases {
 		perRun := make([]float64, 0, len(c.Runs))
 		for _, s := range c.Runs {
 			perRun = append(perRun, s.Msgs/s.Chan)
 		}
-		xcore := "-"
+		xcoreRuns, xcore := "-", "-"
 		if typedCodecs[c.Codec].core {
+			v := make([]float64, 0, len(c.Runs))
+			for _, s := range c.Runs {
+				v = append(v, s.Msgs/s.Core)
+			}
+			xcoreRuns = typedRatios(v)
 			xcore = typedRatio(typedMedian(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Core }))
 		}
 		msgs := typedMedian(c.Runs, func(s TypedSample) float64 { return s.Msgs })
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %.1f |\n", c.Codec, FormatSize(c.Size), c.FrameBytes,
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %.1f |\n", c.Codec, FormatSize(c.Size), c.FrameBytes,
 			fmtRate(msgs), fmtRate(typedMedian(c.Runs, func(s TypedSample) float64 { return s.Chan })),
 			typedRatios(perRun), typedRatio(typedMedian(c.Runs, func(s TypedSample) float64 { return s.Msgs / s.Chan })),
-			xcore, msgs*float64(c.FrameBytes)/1e6)
+			xcoreRuns, xcore, msgs*float64(c.FrameBytes)/1e6)
 	}
 	b.WriteString("\nThe receiver decodes and verifies every value (msgpack: Recv; raw and FlatBuffers: a view with RecvFunc);" +
 		" the sender calls Send once per message. The chan reference carries the same Go type ([]byte, Tick, TickReflect," +

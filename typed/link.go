@@ -63,9 +63,15 @@ func listenConfig(cfg core.BufferConfig, name string, o options) core.BufferConf
 // Core errors are returned unchanged.
 func (l *link) next(ctx context.Context) (*core.Frame, error) {
 	f, err := l.r.ReadFrame(ctx)
-	if err != nil {
-		return nil, err
+	if err != nil || l.ready() {
+		return f, err
 	}
+	return l.checkFrame(f)
+}
+
+// checkFrame is next's codec check (link.check) of a sender's first frame
+// f, kept apart so that next stays small enough to inline.
+func (l *link) checkFrame(f *core.Frame) (*core.Frame, error) {
 	if err := l.check(); err != nil {
 		f.Release()
 		return nil, err

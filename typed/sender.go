@@ -23,9 +23,12 @@ type Sender[T any] struct {
 	w    *core.Writer
 	enc  codec.Encoder[T]
 	lane *core.Lane // set by DialMany (fanin.go); its writer rings the fan-in doorbell
-	// raw is set for []byte values with codec.Raw or RawCopy (see
-	// rawWrite): Send writes the value as the frame, as the codec would.
-	raw func(context.Context, T) error
+	// raw is set for the raw codec (codec.Raw or RawCopy, see
+	// codec.IsRaw): Send writes a []byte value as the frame with
+	// core.Writer.WriteFrame, one lock and one in-line copy, instead of
+	// the codec's Reserve and Commit. The result is the codec's (an empty
+	// value: core.ErrInvalidFrameSize).
+	raw bool
 }
 
 // NewSender wraps w and declares enc's codec in the buffer metadata
@@ -46,23 +49,7 @@ func NewSender[T any](w *core.Writer, enc codec.Encoder[T], opts ...Option) (*Se
 	if err := declare(w, enc.Name(), codec.FingerprintOf(enc), o); err != nil {
 		return nil, err
 	}
-	return &Sender[T]{w: w, enc: enc, raw: rawWrite[T](w, enc)}, nil
-}
-
-// rawWrite returns, for the raw codec (codec.Raw or RawCopy, whose
-// encoding is the value's bytes), a send function that writes the value
-// with core.Writer.WriteFrame: one lock and, in the common case, one
-// in-line copy, instead of the Reserve and Commit a codec makes. Errors
-// are those of the codec's path (an empty value: core.ErrInvalidFrameSize).
-// It returns nil for every other encoder. The function has type
-// func(context.Context, T) error only when T is []byte, which the
-// assertion checks.
-func rawWrite[T any](w *core.Writer, enc codec.Encoder[T]) func(context.Context, T) error {
-	if !codec.IsRaw(enc) {
-		return nil
-	}
-	f, _ := any(w.WriteFrame).(func(context.Context, T) error)
-	return f
+	return &Sender[T]{w: w, enc: enc, raw: codec.IsRaw(enc)}, nil
 }
 
 func declare(w *core.Writer, name, fp string, o options) error {
@@ -144,8 +131,12 @@ func dialWriter(ctx context.Context, name string, opts []core.Option) (*core.Wri
 // returned unchanged; an encoding failure wraps [codec.ErrEncode] and
 // sends nothing.
 func (s *Sender[T]) Send(ctx context.Context, v T) error {
-	if s.raw != nil {
-		return s.raw(ctx, v)
+	if s.raw {
+		// A direct call: T is []byte whenever the assertion holds (a
+		// named byte-slice type fails it and takes the codec's path).
+		if b, ok := any(v).([]byte); ok {
+			return s.w.WriteFrame(ctx, b)
+		}
 	}
 	return s.enc.EncodeFrame(ctx, s.w, v)
 }

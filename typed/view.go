@@ -81,12 +81,19 @@ func ListenView[T any](name string, cfg core.BufferConfig, dec codec.ViewDecoder
 // every message was received, core.ErrWriterDead if it died, the ctx error,
 // core.ErrClosed, or [ErrCodecMismatch].
 func (r *ViewReceiver[T]) RecvFunc(ctx context.Context, fn func(v T) error) error {
-	f, err := r.l.next(ctx)
+	// link.next, without its call: this is the per-message path.
+	f, err := r.l.r.ReadFrame(ctx)
+	if err == nil && !r.l.ready() {
+		f, err = r.l.checkFrame(f)
+	}
 	if err != nil {
 		return err
 	}
 	defer f.Release()
-	v, err := r.view(f.Data())
+	if r.raw != nil {
+		return fn(r.raw(f.Data()))
+	}
+	v, err := codec.View(r.dec, f.Data())
 	if err != nil {
 		return decodeErr(f, err)
 	}
