@@ -99,13 +99,22 @@ func (s *sideStats) fail(kind string) {
 	s.errors[kind]++
 }
 
-func (s *sideStats) snapshot() Stats {
+func (s *sideStats) snapshot() Stats { return s.snapshotInto(nil) }
+
+// snapshotInto is snapshot with the error counts in errs, cleared first,
+// instead of a new map (errs nil: a new map, if there are any).
+func (s *sideStats) snapshotInto(errs map[string]uint64) Stats {
 	st := Stats{Frames: s.frames, Bytes: s.bytes, RingHighWater: s.highWater}
 	if len(s.errors) > 0 {
-		st.Errors = make(map[string]uint64, len(s.errors))
-		for k, v := range s.errors {
-			st.Errors[k] = v
+		if errs == nil {
+			errs = make(map[string]uint64, len(s.errors))
+		} else {
+			clear(errs)
 		}
+		for k, v := range s.errors {
+			errs[k] = v
+		}
+		st.Errors = errs
 	}
 	return st
 }
@@ -120,8 +129,9 @@ type writerStats struct {
 	waitingSince atomic.Int64  // UnixNano of the wait in progress, 0 if none
 	mirror       atomic.Pointer[Stats]
 	// mirrorReaders counts Stats calls that may be reading *mirror. A
-	// wait reuses the previous copy's memory only when there are none, so
-	// waiting for space allocates nothing in the steady state.
+	// wait reuses the previous copy's memory (and its Errors map, which
+	// waitingCopy clones) only when there are none, so waiting for space
+	// allocates nothing in the steady state.
 	mirrorReaders atomic.Int32
 }
 
@@ -143,10 +153,13 @@ func (s *writerStats) wait() time.Time {
 	// loads nil or the new copy, never m: if none is counted once m is
 	// out of sight, nobody can still be reading m.
 	m := s.mirror.Swap(nil)
+	var errs map[string]uint64 // the previous copy's error counts, reused with it
 	if m == nil || s.mirrorReaders.Load() != 0 {
 		m = new(Stats)
+	} else {
+		errs = m.Errors
 	}
-	*m = s.snapshot()
+	*m = s.snapshotInto(errs)
 	m.Blocked = s.blocked
 	s.mirror.Store(m)
 	start := time.Now()
