@@ -121,6 +121,7 @@ type FanInConfig struct {
 //
 // A FanIn is safe for concurrent use; ReadFrame calls are serialised.
 type FanIn struct {
+	ctxw *ctxWake // wakes a sleeping read when its ctx ends
 	name string
 	cfg  BufferConfig
 	fc   FanInConfig
@@ -210,6 +211,7 @@ func NewFanIn(name string, cfg BufferConfig, fc FanInConfig, opts ...Option) (*F
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	s := &FanIn{name: name, cfg: cfg, fc: fc, opts: opts, log: o.logger, cn: cn, done: done, pid: platform.Getpid(), spin: o.spin}
+	s.ctxw = newCtxWake(s, (*FanIn).interrupt)
 	r0, err := NewReader(name, cfg, opts...) // holds NAME's lock: the derived names are ours
 	if err != nil {
 		return nil, err
@@ -408,8 +410,8 @@ func (s *FanIn) wait(ctx context.Context, try func() bool) error {
 		if s.ended() {
 			return io.EOF
 		}
-		if unregister == nil && ctx.Done() != nil {
-			unregister = context.AfterFunc(ctx, s.interrupt)
+		if unregister == nil {
+			unregister = s.ctxw.register(ctx) // before the first sleep (see ctxWake)
 		}
 		s.ctl.store(ctlSleeping, 1)
 		if try() {
@@ -717,6 +719,7 @@ func (s *FanIn) Close() error {
 	if s.closing.Swap(true) {
 		return nil
 	}
+	s.ctxw.release()
 	for !s.mu.TryLock() {
 		s.interrupt()
 		time.Sleep(100 * time.Microsecond)

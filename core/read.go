@@ -71,8 +71,12 @@ func (r *Reader) ReadFrame(ctx context.Context) (*Frame, error) {
 // readWait is ReadFrame once nothing was ready: it spins, sleeps and
 // probes the writer until a frame or the end comes.
 func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
-	var stop func() bool
-	var unregister func() bool
+	// Built here, not returned by a helper, so that it stays on the stack:
+	// a wait allocates nothing unless it sleeps with a cancellable ctx.
+	stop := func() bool {
+		return r.closing.Load() || ctx.Err() != nil || r.v.load(offWriterPID) == 0 && r.v.load(offWrittenCount) > 0
+	}
+	var unregister func() bool // a registration of this call only (see ctxWake)
 	defer func() {
 		if unregister != nil {
 			unregister()
@@ -92,10 +96,7 @@ func (r *Reader) readWait(ctx context.Context) (*Frame, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if stop == nil {
-			stop, unregister = r.stopFunc(ctx)
-		}
-		n, ok := r.await(stop, seen, trusted, !checkPeer) // after an idle slice, sleep again at once
+		n, ok := r.await(ctx, &unregister, stop, seen, trusted, !checkPeer) // after an idle slice, sleep again at once
 		if !ok {
 			return nil, ErrClosed
 		}
@@ -310,7 +311,7 @@ func (r *Reader) nextReadyLocked() *Frame {
 // and returns n == 0 if nothing came, so that the caller probes the
 // writer. It holds r.live shared so that Close cannot unmap the semaphore
 // under it; ok is false once the Reader is closing.
-func (r *Reader) await(stop func() bool, seen uint64, trusted, spin bool) (n uint32, ok bool) {
+func (r *Reader) await(ctx context.Context, unregister *func() bool, stop func() bool, seen uint64, trusted, spin bool) (n uint32, ok bool) {
 	r.live.RLock()
 	defer r.live.RUnlock()
 	if r.closing.Load() {
@@ -338,6 +339,11 @@ func (r *Reader) await(stop func() bool, seen uint64, trusted, spin bool) (n uin
 	slice := r.opts.peerInterval
 	if !spin {
 		slice *= 4
+	}
+	if *unregister == nil {
+		// Only a sleep needs cancellation to wake it (the spin polls
+		// stop): register before the first sleep (see ctxWake).
+		*unregister = r.ctxw.register(ctx)
 	}
 	n = r.semW.Wait(slice, ^uint32(0), stop)
 	if n > 0 {
@@ -725,22 +731,14 @@ func pause(n int) {
 	}
 }
 
-// stopFunc returns the wake-up test for a sleeping ReadFrame: Close,
-// cancellation, or a writer that has just closed.
-func (r *Reader) stopFunc(ctx context.Context) (stop, unregister func() bool) {
-	if ctx.Done() != nil {
-		unregister = context.AfterFunc(ctx, func() {
-			r.mu.Lock()
-			if !r.unmapped {
-				r.semW.Interrupt()
-			}
-			r.mu.Unlock()
-		})
+// interruptSleepers wakes the goroutines sleeping in ReadFrame (the
+// callback of r.ctxw: it may run after Close).
+func (r *Reader) interruptSleepers() {
+	r.mu.Lock()
+	if !r.unmapped {
+		r.semW.Interrupt()
 	}
-	stop = func() bool {
-		return r.closing.Load() || ctx.Err() != nil || r.v.load(offWriterPID) == 0 && r.v.load(offWrittenCount) > 0
-	}
-	return stop, unregister
+	r.mu.Unlock()
 }
 
 // WaitWriter blocks until a writer is connected: immediately if one is,

@@ -77,6 +77,7 @@ type Reader struct {
 	unmapped  bool
 	destroyed bool // destroy ran: the last release of a held frame unmaps
 	cleanup   runtime.Cleanup
+	ctxw      *ctxWake    // wakes sleeping reads when their ctx ends
 	stats     readerStats // see stats.go
 }
 
@@ -129,13 +130,14 @@ func NewReader(name string, cfg BufferConfig, opts ...Option) (*Reader, error) {
 		return nil, fmt.Errorf("%w: %q (its reader locks another path)", ErrReaderExists, name)
 	}
 	r := &Reader{name: name, names: names, opts: o, log: o.logger, lock: lock, expected: 1}
+	r.ctxw = newCtxWake(r, (*Reader).interruptSleepers)
 	if err := r.create(g); err != nil {
 		r.destroy()
 		return nil, err
 	}
 	// Backstop for a Reader dropped without Close (frames keep their Reader
 	// reachable, so this never runs under a live frame).
-	r.cleanup = runtime.AddCleanup(r, dropped, droppedReader{names: names, v: r.v, semW: r.semW, semR: r.semR, lock: lock})
+	r.cleanup = runtime.AddCleanup(r, dropped, droppedReader{names: names, v: r.v, semW: r.semW, semR: r.semR, lock: lock, ctxw: r.ctxw})
 	r.log.Debug("zerobuffer: reader created", "name", name, "metadata", g.MetadataSize, "payload", g.PayloadSize)
 	return r, nil
 }
@@ -147,9 +149,11 @@ type droppedReader struct {
 	v          *view
 	semW, semR *platform.Semaphore
 	lock       *platform.Lock
+	ctxw       *ctxWake
 }
 
 func dropped(d droppedReader) {
+	d.ctxw.release()
 	d.v.store(offReaderPID, 0)
 	for _, p := range []string{d.names.Shm, d.names.SemW, d.names.SemR} {
 		_ = platform.Remove(p)
@@ -272,6 +276,7 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	r.cleanup.Stop()
+	r.ctxw.release()
 	for !r.live.TryLock() { // wake sleepers until none is left
 		r.semW.Interrupt()
 		time.Sleep(100 * time.Microsecond)

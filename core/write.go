@@ -419,7 +419,16 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 	if w.spinFor(need, w.opts.spin) {
 		return nil
 	}
-	var stop func() bool
+	// Built here so that it stays on the stack (see Reader.readWait).
+	stop := func() bool {
+		return ctx.Err() != nil || w.closing.Load() || w.readerGone.Load() || w.v.load(offReaderPID) == 0
+	}
+	var unregister func() bool
+	defer func() {
+		if unregister != nil {
+			unregister()
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%w: %w", ErrBufferFull, err)
@@ -434,12 +443,8 @@ func (w *Writer) waitSpace(ctx context.Context, need uint64) error {
 		if f := w.v.load(offFree); f > w.v.p {
 			return fmt.Errorf("zerobuffer: write %q: %w", w.name, &CorruptError{Field: "payload_free_bytes", Got: f, Limit: w.v.p})
 		}
-		if stop == nil {
-			var unregister func() bool
-			stop, unregister = w.stopFunc(ctx)
-			if unregister != nil {
-				defer unregister()
-			}
+		if unregister == nil {
+			unregister = w.ctxw.register(ctx) // before the first sleep (see ctxWake)
 		}
 		w.semR.Wait(w.opts.peerInterval, ^uint32(0), stop)
 		if w.refreshFree() >= need {
@@ -500,20 +505,14 @@ func (w *Writer) refreshFree() uint64 {
 	return w.free
 }
 
-func (w *Writer) stopFunc(ctx context.Context) (stop, unregister func() bool) {
-	if ctx.Done() != nil {
-		unregister = context.AfterFunc(ctx, func() {
-			w.cbMu.Lock() // the callback may outlive the wait: never after release
-			if !w.released {
-				w.semR.Interrupt()
-			}
-			w.cbMu.Unlock()
-		})
+// interruptSleepers wakes the goroutine sleeping in waitSpace (the
+// callback of w.ctxw: it may outlive the wait).
+func (w *Writer) interruptSleepers() {
+	w.cbMu.Lock() // never after release
+	if !w.released {
+		w.semR.Interrupt()
 	}
-	stop = func() bool {
-		return ctx.Err() != nil || w.closing.Load() || w.readerGone.Load() || w.v.load(offReaderPID) == 0
-	}
-	return stop, unregister
+	w.cbMu.Unlock()
 }
 
 // touchLocked stores a zero into every whole cache line the frames will

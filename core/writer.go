@@ -37,6 +37,7 @@ type Writer struct {
 	stopMon    chan struct{}
 	cbMu       sync.Mutex // orders context callbacks and the reader queries before release
 	released   bool       // under cbMu: semaphores unmapped
+	ctxw       *ctxWake   // wakes a wait for space when its ctx ends
 
 	monDone chan struct{}   // closed when the monitor goroutine has returned
 	cleanup runtime.Cleanup // releases a Writer dropped without Close
@@ -93,6 +94,7 @@ func NewWriter(name string, opts ...Option) (*Writer, error) {
 		return nil, err
 	}
 	w := &Writer{name: name, names: names, opts: o, log: o.logger, seq: 1, stopMon: make(chan struct{})}
+	w.ctxw = newCtxWake(w, (*Writer).interruptSleepers)
 	deadline := time.Now().Add(time.Second)
 	for {
 		err = w.connect()
@@ -286,7 +288,7 @@ func (w *Writer) readerAlive() bool { return readerAlive(w.v.seg, w.names, w.v.l
 func (w *Writer) startMonitor() {
 	w.monDone = make(chan struct{})
 	w.cleanup = runtime.AddCleanup(w, droppedWriter.release, droppedWriter{
-		v: w.v, semW: w.semW, semR: w.semR, lock: w.lock, stop: w.stopMon, log: w.log, name: w.name,
+		v: w.v, semW: w.semW, semR: w.semR, lock: w.lock, stop: w.stopMon, log: w.log, name: w.name, ctxw: w.ctxw,
 	})
 	go monitor(weak.Make(w), w.stopMon, w.monDone, w.opts.peerInterval)
 }
@@ -334,12 +336,14 @@ type droppedWriter struct {
 	stop       chan struct{}
 	log        *slog.Logger
 	name       string
+	ctxw       *ctxWake
 }
 
 // release detaches like Close without its final publication: frames
 // appended and not flushed are lost, as with a crash, and the reader sees
 // the end of the stream (io.EOF) after the frames published before.
 func (d droppedWriter) release() {
+	d.ctxw.release()
 	close(d.stop)
 	d.v.store(offWriterPID, 0)
 	d.semW.Interrupt() // a sleeping Go reader sees the end at once
@@ -425,6 +429,7 @@ func (w *Writer) Close() error {
 	if w.closing.Swap(true) {
 		return nil
 	}
+	w.ctxw.release()
 	for !w.mu.TryLock() {
 		w.semR.Interrupt()
 		time.Sleep(100 * time.Microsecond)
