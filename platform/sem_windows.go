@@ -165,7 +165,8 @@ func (s *Semaphore) Wait(d time.Duration, max uint32, stop func() bool) uint32 {
 	if t := s.TryTake(max); t > 0 {
 		return t
 	}
-	handles := []windows.Handle{s.h, s.ev}
+	var hs [3]windows.Handle // on the stack: a Wait allocates nothing
+	handles := append(hs[:0], s.h, s.ev)
 	if own := s.register(); own != 0 {
 		defer s.unregister(own)
 		handles = append(handles, own)
