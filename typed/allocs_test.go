@@ -1,8 +1,11 @@
 package typed_test
 
 import (
+	"context"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
@@ -84,4 +87,81 @@ func TestAllocs(t *testing.T) {
 	// Batches of four each way: SendAll and RecvBatch.
 	batch := [][]byte{msg, msg, msg, msg}
 	measure("raw-view-batch", func() { _, _ = tx3.SendAll(ctx, batch) }, func() { _, _ = rx3.RecvBatch(ctx, len(batch), fn) })
+}
+
+// TestAllocs_Waiting: a raw view receive that waits for its message and a
+// send that waits for room allocate nothing either, with the test's
+// cancellable context passed to every call (its registration is kept
+// across calls; see core's ctxWake).
+func TestAllocs_Waiting(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	if runtime.GOOS != "linux" && runtime.GOOS != "windows" {
+		t.Skip("the semaphore's sleep is checked for allocations on Linux and Windows only")
+	}
+	ctx := testCtx(t)
+	name := bufferName(t)
+	rx, err := typed.ListenView(name, core.BufferConfig{PayloadSize: 4096}, codec.Raw{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	tx, err := typed.Dial(ctx, name, codec.Raw{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	const runs = 50
+	msg := make([]byte, 1000)
+	var sink byte
+	fn := func(p []byte) error { sink += p[0]; return nil }
+
+	// Each message comes 300µs after the receive started waiting, beyond
+	// the 20µs spin.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range runs + 1 {
+			time.Sleep(300 * time.Microsecond)
+			_ = tx.Send(ctx, msg[:64])
+		}
+	}()
+	n := testing.AllocsPerRun(runs, func() {
+		if err := rx.RecvFunc(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	})
+	<-done
+	if n != 0 {
+		t.Errorf("raw view receive that waits: %v allocs, want 0", n)
+	}
+
+	// The ring full: each send waits for the receiver, which takes a
+	// message every 300µs.
+	for {
+		full, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		err := tx.Send(full, msg)
+		cancel()
+		if err != nil {
+			break
+		}
+	}
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		for range runs + 1 {
+			time.Sleep(300 * time.Microsecond)
+			_ = rx.RecvFunc(ctx, fn)
+		}
+	}()
+	n = testing.AllocsPerRun(runs, func() {
+		if err := tx.Send(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	})
+	<-done
+	if n != 0 {
+		t.Errorf("send that waits for room: %v allocs, want 0", n)
+	}
 }
