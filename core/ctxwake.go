@@ -19,10 +19,11 @@ import (
 // holds the side weakly, so that a kept registration does not keep an
 // unclosed, unreachable side from its cleanup.
 type ctxWake struct {
-	mu   sync.Mutex
-	done <-chan struct{} // Done of the kept registration's context; nil: none kept
-	stop func() bool     // ends the kept registration
-	fn   func()          // the callback, made once
+	mu     sync.Mutex
+	done   <-chan struct{} // Done of the kept registration's context; nil: none kept
+	stop   func() bool     // ends the kept registration
+	fn     func()          // the callback, made once
+	closed bool            // release ran: nothing is kept any more
 }
 
 // newCtxWake returns a ctxWake whose callback calls wake on side, while
@@ -50,6 +51,9 @@ func (c *ctxWake) register(ctx context.Context) (unregister func() bool) {
 	if c.done == done {
 		return nil
 	}
+	if c.closed { // a call that raced with Close: nothing may outlive it
+		return context.AfterFunc(ctx, c.fn)
+	}
 	if c.done != nil {
 		select {
 		case <-c.done: // its context ended: the registration is spent
@@ -68,5 +72,5 @@ func (c *ctxWake) release() {
 	if c.stop != nil {
 		c.stop()
 	}
-	c.done, c.stop = nil, nil
+	c.done, c.stop, c.closed = nil, nil, true
 }

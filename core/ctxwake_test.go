@@ -253,3 +253,64 @@ func TestCtxWake_DroppedReader(t *testing.T) {
 		runtime.GC()
 	}
 }
+
+// TestCtxWake_Register: the bookkeeping of ctxWake on its own. The first
+// cancellable context is kept (register returns nil, also when asked
+// again); another live one gets a registration of its own; a context
+// that ended frees the slot; after release every call gets its own; a
+// context that cannot end needs nothing. Each registration calls the
+// side's wake-up when its context ends.
+func TestCtxWake_Register(t *testing.T) {
+	type side struct{ woken chan struct{} }
+	s := &side{woken: make(chan struct{}, 8)}
+	c := newCtxWake(s, func(s *side) { s.woken <- struct{}{} })
+	woken := func(what string) {
+		t.Helper()
+		select {
+		case <-s.woken:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no wake-up 5s after its context ended", what)
+		}
+	}
+	bg := context.Background()
+	if u := c.register(bg); u != nil {
+		t.Fatal("context.Background got a registration")
+	}
+	a, cancelA := context.WithCancel(bg)
+	if u := c.register(a); u != nil {
+		t.Fatal("the first context was not kept")
+	}
+	if u := c.register(a); u != nil {
+		t.Fatal("the kept context registered again")
+	}
+	b, cancelB := context.WithCancel(bg)
+	ub := c.register(b)
+	if ub == nil {
+		t.Fatal("a second live context got no registration of its own")
+	}
+	cancelB()
+	woken("second context")
+	cancelA()
+	woken("kept context")
+	d, cancelD := context.WithCancel(bg)
+	defer cancelD()
+	if u := c.register(d); u != nil {
+		t.Fatal("the slot of an ended context was not taken over")
+	}
+	c.release()
+	e, cancelE := context.WithCancel(bg)
+	ue := c.register(e)
+	if ue == nil {
+		t.Fatal("after release a context was kept")
+	}
+	if !ue() {
+		t.Fatal("the registration after release had already run")
+	}
+	cancelD()
+	cancelE()
+	select {
+	case <-s.woken:
+		t.Fatal("a released or unregistered registration woke the side")
+	case <-time.After(50 * time.Millisecond):
+	}
+}
