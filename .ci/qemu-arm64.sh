@@ -24,15 +24,14 @@
 # package is run before that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/apt.sh
 export PATH="$PATH:/usr/local/go/bin"
 start=$SECONDS
 log() { printf '[qemu %4ds] %s\n' $((SECONDS - start)) "$*"; }
 
 if ! command -v qemu-aarch64 >/dev/null; then
 	log "installing qemu-user"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends qemu-user >/dev/null
+	apt_install qemu-user
 fi
 QEMU=$(command -v qemu-aarch64)
 export ZB_EXEC_PREFIX="$QEMU"

@@ -29,6 +29,7 @@
 # sessions and timing (see docs/PLATFORMS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/apt.sh
 export PATH="$PATH:/usr/local/go/bin"
 start=$SECONDS
 log() { printf '[wine %4ds] %s\n' $((SECONDS - start)) "$*"; }
@@ -37,9 +38,7 @@ WINE=/usr/lib/wine/wine64 # Debian's wine64 package has no /usr/bin/wine
 WINESERVER=/usr/lib/wine/wineserver
 if [ ! -x "$WINE" ]; then
 	log "installing wine64"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends wine64 >/dev/null
+	apt_install wine64
 fi
 
 # No Mono/Gecko installers, no debugger (a crash must fail, not hang), no
