@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
 	"github.com/zerobuffer/zerobuffer-go/core"
 	"github.com/zerobuffer/zerobuffer-go/internal/typedmsg"
@@ -68,17 +67,7 @@ func TestAllocs(t *testing.T) {
 	defer tx2.Close()
 	measure("msgpack-reflection", func() { _ = tx2.Send(ctx, typedmsg.TickReflect(tick)) }, func() { _, _ = rx2.Recv(ctx) })
 
-	name = bufferName(t)
-	rx3, err := typed.ListenView(name, core.BufferConfig{PayloadSize: 1 << 20}, codec.Raw{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx3.Close()
-	tx3, err := typed.Dial(ctx, name, codec.Raw{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx3.Close()
+	rx3, tx3 := rawViewPair(t, 1<<20)
 	msg := make([]byte, 64)
 	var sink byte
 	fn := func(p []byte) error { sink += p[0]; return nil }
@@ -101,17 +90,7 @@ func TestAllocs_Waiting(t *testing.T) {
 		t.Skip("the semaphore's sleep is checked for allocations on Linux and Windows only")
 	}
 	ctx := testCtx(t)
-	name := bufferName(t)
-	rx, err := typed.ListenView(name, core.BufferConfig{PayloadSize: 4096}, codec.Raw{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
-	tx, err := typed.Dial(ctx, name, codec.Raw{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
+	rx, tx := rawViewPair(t, 4096)
 	const runs = 50
 	msg := make([]byte, 1000)
 	var sink byte

@@ -40,6 +40,24 @@ func smallPair(t *testing.T, ring int) (*typed.Receiver[Small], *typed.Sender[Sm
 	return rx, tx
 }
 
+// rawViewPair returns an in-process raw view receiver and sender on a
+// ring of ring bytes.
+func rawViewPair(t *testing.T, ring int) (*typed.ViewReceiver[[]byte], *typed.Sender[[]byte]) {
+	t.Helper()
+	name := bufferName(t)
+	rx, err := typed.ListenView(name, core.BufferConfig{PayloadSize: ring}, codec.Raw{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rx.Close() })
+	tx, err := typed.Dial(testCtx(t), name, codec.Raw{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Close() })
+	return rx, tx
+}
+
 func TestSender_CloseDrainsThenEOF(t *testing.T) {
 	ctx := testCtx(t)
 	rx, tx := smallPair(t, 4096)
@@ -149,17 +167,7 @@ func TestSend_EncodeErrorSendsNothing(t *testing.T) {
 
 func TestFrameTooLarge(t *testing.T) {
 	ctx := testCtx(t)
-	name := bufferName(t)
-	rx, err := typed.ListenView(name, core.BufferConfig{PayloadSize: 1024}, codec.Raw{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
-	tx, err := typed.Dial(ctx, name, codec.Raw{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
+	_, tx := rawViewPair(t, 1024)
 	if err := tx.Send(ctx, make([]byte, 4096)); !errors.Is(err, core.ErrFrameTooLarge) {
 		t.Fatalf("got %v, want ErrFrameTooLarge", err)
 	}
