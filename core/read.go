@@ -635,7 +635,7 @@ func (r *Reader) flushLocked() {
 	}
 	if r.posts > 0 {
 		failpointHit("reader.beforeReleasePost")
-		r.semR.Post(r.posts)
+		r.semR.PostToOne(r.posts) // only the writer waits on sem-r
 		r.posts = 0
 	}
 	if r.debt >= debtLimit {

@@ -57,6 +57,10 @@ func (s *Semaphore) Waiters() uint32 { return 0 }
 // Post adds n tokens.
 func (s *Semaphore) Post(n uint32) bool { return false }
 
+// PostToOne is [Semaphore.Post]; on Linux it skips wake-ups that a
+// single waiter does not need.
+func (s *Semaphore) PostToOne(n uint32) (woke bool) { return s.Post(n) }
+
 // TryTake takes up to max tokens without blocking.
 func (s *Semaphore) TryTake(max uint32) uint32 { return 0 }
 

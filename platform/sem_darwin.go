@@ -111,6 +111,10 @@ func (s *Semaphore) Post(n uint32) (woke bool) {
 	return false
 }
 
+// PostToOne is [Semaphore.Post]; on Linux it skips wake-ups that a
+// single waiter does not need.
+func (s *Semaphore) PostToOne(n uint32) (woke bool) { return s.Post(n) }
+
 func (s *Semaphore) post() bool {
 	_, _, e := unix.Syscall(unix.SYS_SEM_POST, s.sem, 0, 0)
 	return e == 0

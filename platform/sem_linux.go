@@ -130,7 +130,18 @@ func (s *Semaphore) Waiters() uint32 { return uint32(atomic.LoadUint64(s.word) >
 // Post adds n tokens, saturating at [SemValueMax] instead of failing
 // (glibc returns EOVERFLOW there, which aborts the C++ reader: docs/PROTOCOL.md W2).
 // It wakes up to n registered waiters and reports whether it had to.
-func (s *Semaphore) Post(n uint32) (woke bool) {
+func (s *Semaphore) Post(n uint32) (woke bool) { return s.post(n, false) }
+
+// PostToOne is Post for a semaphore that at most one thread sleeps on at a
+// time (sem-r: only the writer waits there, one goroutine or thread at a
+// time). A waiter sleeps only while the count is 0, so when the count
+// was already positive, the post that raised it from 0 woke the waiter
+// (or found it awake), and this one skips the futex call: a writer that
+// was woken but has not run yet stays counted as a waiter, and without
+// this every release until it runs would pay a wake-up system call.
+func (s *Semaphore) PostToOne(n uint32) (woke bool) { return s.post(n, true) }
+
+func (s *Semaphore) post(n uint32, one bool) (woke bool) {
 	if n == 0 {
 		return false
 	}
@@ -142,7 +153,7 @@ func (s *Semaphore) Post(n uint32) (woke bool) {
 		}
 		nv := min(uint64(v)+uint64(n), SemValueMax)
 		if atomic.CompareAndSwapUint64(s.word, d, d-uint64(v)+nv) {
-			if d>>32 == 0 {
+			if d>>32 == 0 || one && v > 0 {
 				return false
 			}
 			futexWakeN(s.futexWord(), int(nv-uint64(v)))

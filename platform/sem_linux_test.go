@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -218,5 +219,70 @@ func TestOpenSemaphore_WrongSizeRefused(t *testing.T) {
 			s.Close()
 			t.Errorf("OpenSemaphore of a %d-byte file succeeded; only %d bytes is a semaphore", size, SemFileSize)
 		}
+	}
+}
+
+// TestSemaphore_PostToOne: PostToOne wakes a waiter when it raises the
+// count from 0, a Go waiter and a glibc waiter alike; when the count is
+// already positive with a waiter still registered (woken, not yet run),
+// it adds its tokens without a wake-up, where Post wakes again.
+func TestSemaphore_PostToOne(t *testing.T) {
+	s, name := tempSem(t)
+
+	done := make(chan uint32)
+	go func() { done <- s.Wait(time.Minute, 1, nil) }()
+	for deadline := time.Now().Add(10 * time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if !s.PostToOne(1) {
+		t.Fatal("PostToOne from 0 did not wake the sleeping Go waiter")
+	}
+	if got := <-done; got != 1 || s.RawWord() != 0 {
+		t.Fatalf("Go waiter took %d, word %#x", got, s.RawWord())
+	}
+
+	// A waiter counted, one token not yet taken: the state between the
+	// wake-up of a waiter and its run.
+	atomic.StoreUint64(s.word, 1<<32|1)
+	if s.PostToOne(2) {
+		t.Fatal("PostToOne woke again with the count positive")
+	}
+	if got := s.RawWord(); got != 1<<32|3 {
+		t.Fatalf("word %#x after PostToOne(2), want %#x", got, uint64(1<<32|3))
+	}
+	if !s.Post(1) {
+		t.Fatal("Post did not wake with a waiter counted")
+	}
+	atomic.StoreUint64(s.word, 0)
+
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 (for glibc through ctypes) not installed")
+	}
+	cmd := exec.Command(py, "-c", glibcScript, name, "wait")
+	pipe, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out := bufio.NewScanner(pipe)
+	out.Scan() // "waiting"
+	for deadline := time.Now().Add(10 * time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if s.Waiters() != 1 {
+		t.Fatalf("glibc waiter not registered: word %#x", s.RawWord())
+	}
+	if !s.PostToOne(1) {
+		t.Fatal("PostToOne did not wake the glibc waiter")
+	}
+	out.Scan()
+	line := out.Text()
+	for out.Scan() {
+	}
+	if err := cmd.Wait(); err != nil || line != "waited 0" {
+		t.Fatalf("glibc waiter: %q %v", line, err)
+	}
+	if s.RawWord() != 0 {
+		t.Fatalf("word %#x after glibc wait", s.RawWord())
 	}
 }

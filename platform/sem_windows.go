@@ -137,6 +137,10 @@ func (s *Semaphore) Post(n uint32) (woke bool) {
 	return false
 }
 
+// PostToOne is [Semaphore.Post]; on Linux it skips wake-ups that a
+// single waiter does not need.
+func (s *Semaphore) PostToOne(n uint32) (woke bool) { return s.Post(n) }
+
 // TryTake takes up to max tokens without blocking and returns how many it
 // took (one WaitForSingleObject(h, 0) per token).
 func (s *Semaphore) TryTake(max uint32) uint32 {
