@@ -63,14 +63,18 @@ func listenConfig(cfg core.BufferConfig, name string, o options) core.BufferConf
 // Core errors are returned unchanged.
 func (l *link) next(ctx context.Context) (*core.Frame, error) {
 	f, err := l.r.ReadFrame(ctx)
-	if err != nil || l.ready() {
-		return f, err
+	if err != nil {
+		return nil, err
+	}
+	if l.ready() {
+		return f, nil
 	}
 	return l.checkFrame(f)
 }
 
-// checkFrame is next's codec check (link.check) of a sender's first frame
-// f, kept apart so that next stays small enough to inline.
+// checkFrame runs the codec check (link.check) on f, a frame that arrived
+// before the check passed: it returns f, or releases it and returns the
+// mismatch. ViewReceiver.RecvFunc calls it after its own ReadFrame.
 func (l *link) checkFrame(f *core.Frame) (*core.Frame, error) {
 	if err := l.check(); err != nil {
 		f.Release()
