@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -245,7 +246,16 @@ func roleRelReplacement(c *testproc.Child, a []string) int {
 	var st syscall.Stat_t
 	_ = syscall.Stat(r.names.Shm, &st)
 	c.Printf("ready ino=%d", st.Ino)
-	f, err := r.ReadFrame(context.Background())
+	// The test's probe writer may connect and close without a frame; a
+	// reader that saw it gets io.EOF for that session and serves the next
+	// writer, as every reader of writer after writer does.
+	ctx := context.Background()
+	f, err := r.ReadFrame(ctx)
+	for errors.Is(err, io.EOF) {
+		if err = r.WaitWriter(ctx); err == nil {
+			f, err = r.ReadFrame(ctx)
+		}
+	}
 	if err != nil {
 		c.Printf("fail read: %v", err)
 		return 1
