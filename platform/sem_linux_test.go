@@ -158,15 +158,11 @@ for op in sys.argv[2:]:
 print("done", flush=True)
 `
 
-// TestSemaphore_GlibcInterop (docs/PROTOCOL.md section 16, item 144): a glibc waiter blocked
-// in sem_timedwait is woken by a Go post, and a Go waiter by glibc's
-// sem_post; the waiter count returns to zero.
-func TestSemaphore_GlibcInterop(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 (for glibc through ctypes) not installed")
-	}
-	s, name := tempSem(t)
+// wakeGlibcWaiter starts a glibc waiter (python ctypes sem_timedwait) on
+// s, waits until it is registered, wakes it with post and checks that it
+// took the token and left the word at zero.
+func wakeGlibcWaiter(t *testing.T, py string, s *Semaphore, name, what string, post func(uint32) bool) {
+	t.Helper()
 	cmd := exec.Command(py, "-c", glibcScript, name, "wait")
 	pipe, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -180,8 +176,8 @@ func TestSemaphore_GlibcInterop(t *testing.T) {
 	if s.Waiters() != 1 {
 		t.Fatalf("glibc waiter not registered: word %#x", s.RawWord())
 	}
-	if !s.Post(1) {
-		t.Fatal("Go post did not wake the glibc waiter")
+	if !post(1) {
+		t.Fatalf("%s did not wake the glibc waiter", what)
 	}
 	out.Scan()
 	line := out.Text()
@@ -193,6 +189,18 @@ func TestSemaphore_GlibcInterop(t *testing.T) {
 	if s.RawWord() != 0 {
 		t.Fatalf("word %#x after glibc wait", s.RawWord())
 	}
+}
+
+// TestSemaphore_GlibcInterop (docs/PROTOCOL.md section 16, item 144): a glibc waiter blocked
+// in sem_timedwait is woken by a Go post, and a Go waiter by glibc's
+// sem_post; the waiter count returns to zero.
+func TestSemaphore_GlibcInterop(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 (for glibc through ctypes) not installed")
+	}
+	s, name := tempSem(t)
+	wakeGlibcWaiter(t, py, s, name, "Go post", s.Post)
 
 	done := make(chan uint32)
 	// Generous bounds: starting python under a loaded CI machine can take
@@ -259,30 +267,5 @@ func TestSemaphore_PostToOne(t *testing.T) {
 	if err != nil {
 		t.Skip("python3 (for glibc through ctypes) not installed")
 	}
-	cmd := exec.Command(py, "-c", glibcScript, name, "wait")
-	pipe, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	out := bufio.NewScanner(pipe)
-	out.Scan() // "waiting"
-	for deadline := time.Now().Add(10 * time.Second); s.Waiters() == 0 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	if s.Waiters() != 1 {
-		t.Fatalf("glibc waiter not registered: word %#x", s.RawWord())
-	}
-	if !s.PostToOne(1) {
-		t.Fatal("PostToOne did not wake the glibc waiter")
-	}
-	out.Scan()
-	line := out.Text()
-	for out.Scan() {
-	}
-	if err := cmd.Wait(); err != nil || line != "waited 0" {
-		t.Fatalf("glibc waiter: %q %v", line, err)
-	}
-	if s.RawWord() != 0 {
-		t.Fatalf("word %#x after glibc wait", s.RawWord())
-	}
+	wakeGlibcWaiter(t, py, s, name, "PostToOne", s.PostToOne)
 }
