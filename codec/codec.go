@@ -65,6 +65,17 @@ type Decoder[T any] interface {
 	Decode(frame []byte) (T, error)
 }
 
+// IntoDecoder is implemented by decoders that can decode into a value the
+// caller provides, such as a slot of a receive queue, instead of returning
+// it: that saves copying each value once more. DecodeInto overwrites all
+// of *dst, as if with the result of Decode(frame); after an error *dst is
+// the zero T. Like Decode, it never panics on peer data and is safe for
+// concurrent use (with distinct dst).
+type IntoDecoder[T any] interface {
+	Decoder[T]
+	DecodeInto(frame []byte, dst *T) error
+}
+
 // SameTypeDecoder is implemented by decoders that check every message
 // for signs of a sender of another Go type (msgpack's unknown-field
 // check). ForSameType returns the decoder to use for a stream whose

@@ -21,8 +21,8 @@ import (
 type Receiver[T any] struct {
 	l    *link
 	dec  codec.Decoder[T]
-	safe codec.Decoder[T] // codec.Guard(dec): decodes without panicking
-	same codec.Decoder[T] // codec.Guard of dec's codec.SameTypeDecoder form, or nil
+	safe codec.IntoDecoder[T] // codec.Guard(dec): decodes without panicking
+	same codec.IntoDecoder[T] // codec.Guard of dec's codec.SameTypeDecoder form, or nil
 	o    options
 
 	chOnce sync.Once
@@ -33,11 +33,11 @@ type Receiver[T any] struct {
 	err    error // why C's channel closed
 	closed sync.Once
 
-	queued atomic.Int64 // messages in queue[head:], read without mu
-	queue  []item[T]    // under mu: decoded, not yet delivered, oldest first from head
-	head   int          // under mu
-	fillMu sync.Mutex   // one batch read at a time, so that queue stays in order
-	batch  []item[T]    // under fillMu: scratch of recvBatch
+	queued atomic.Int64  // messages in queue[head:], read without mu
+	queue  []item[T]     // under mu: decoded, not yet delivered, oldest first from head
+	head   int           // under mu
+	fill   chan struct{} // holds a token while a goroutine reads a batch, so that queue stays in order
+	batch  []item[T]     // while holding fill: the slots recvBatch decodes into (zero beyond len)
 }
 
 // NewReceiver wraps r. Unless [WithoutCodecCheck] is given, the first
@@ -55,7 +55,7 @@ func NewReceiver[T any](r *core.Reader, dec codec.Decoder[T], opts ...Option) (*
 		return nil, err
 	}
 	l.fp = codec.FingerprintOf(dec)
-	rx := &Receiver[T]{l: l, dec: dec, safe: codec.Guard(dec), o: o, done: make(chan struct{})}
+	rx := &Receiver[T]{l: l, dec: dec, safe: codec.Guard(dec), o: o, done: make(chan struct{}), fill: make(chan struct{}, 1)}
 	if sd, ok := dec.(codec.SameTypeDecoder[T]); ok && l.fp != "" {
 		rx.same = codec.Guard(sd.ForSameType())
 	}
@@ -65,7 +65,7 @@ func NewReceiver[T any](r *core.Reader, dec codec.Decoder[T], opts ...Option) (*
 // decoder returns the decoder for frames that passed the first-message
 // check: dec's codec.SameTypeDecoder form when the sender declared dec's
 // own type, dec otherwise, both guarded against panics (codec.Guard).
-func (r *Receiver[T]) decoder() codec.Decoder[T] {
+func (r *Receiver[T]) decoder() codec.IntoDecoder[T] {
 	if r.same != nil && r.l.sameType.Load() {
 		return r.same
 	}

@@ -21,36 +21,68 @@ func (l *link) ready() bool { return l.noCheck || l.checked.Load() }
 // recvBatch decodes every committed frame (up to recvBatchMax) in one pass
 // of core.Reader.ReadBatch, which takes the reader's lock and credits the
 // ring once per batch instead of once per frame, then returns the first
-// message and queues the rest. The values are owned, so they may outlive
-// their frames.
+// message and queues the rest. Values are decoded straight into the
+// batch's slots, and a full batch becomes the queue by swapping arrays, so
+// each value is copied once more only when it is delivered. The values
+// are owned, so they may outlive their frames.
 func (r *Receiver[T]) recvBatch(ctx context.Context) (v T, fatal bool, err error) {
-	r.fillMu.Lock()
-	defer r.fillMu.Unlock()
+	if err := r.acquireFill(ctx); err != nil {
+		return v, true, err
+	}
+	defer r.releaseFill()
 	if it, ok := r.takeQueued(); ok { // another goroutine filled the queue meanwhile
 		return it.v, false, it.err
 	}
 	batch := r.batch[:0]
 	dec := r.decoder()
 	n, err := r.l.r.ReadBatch(ctx, recvBatchMax, func(data []byte, seq uint64) error {
-		v, err := dec.Decode(data)
-		if err != nil {
-			err = fmt.Errorf("typed: frame %d: %w", seq, err)
+		batch = append(batch, item[T]{})
+		it := &batch[len(batch)-1]
+		if err := dec.DecodeInto(data, &it.v); err != nil {
+			it.err = fmt.Errorf("typed: frame %d: %w", seq, err)
 		}
-		batch = append(batch, item[T]{v: v, err: err})
 		return nil
 	})
-	defer func() { clear(batch); r.batch = batch[:0] }() // keep no values alive
 	if n == 0 {
+		r.batch = batch[:0]
 		return v, true, err
 	}
-	if len(batch) > 1 {
-		r.mu.Lock()
-		r.queue = append(r.queue, batch[1:]...)
-		r.queued.Store(int64(len(r.queue) - r.head))
-		r.mu.Unlock()
+	first := batch[0]
+	batch[0] = item[T]{}
+	if len(batch) == 1 {
+		r.batch = batch[:0]
+		return first.v, false, first.err
 	}
-	return batch[0].v, false, batch[0].err
+	r.mu.Lock()
+	if r.head == len(r.queue) { // empty (its slots are zero): swap the arrays
+		r.queue, r.head, r.batch = batch, 1, r.queue[:0]
+	} else { // messages put back by C's goroutine come first
+		r.queue = append(r.queue, batch[1:]...)
+		clear(batch) // keep no values alive
+		r.batch = batch[:0]
+	}
+	r.queued.Store(int64(len(r.queue) - r.head))
+	r.mu.Unlock()
+	return first.v, false, first.err
 }
+
+// acquireFill takes the right to read a batch, waiting while another
+// goroutine reads one (which may wait for the sender), but not past ctx.
+func (r *Receiver[T]) acquireFill(ctx context.Context) error {
+	select {
+	case r.fill <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case r.fill <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Receiver[T]) releaseFill() { <-r.fill }
 
 // takeQueued returns the oldest queued message, if any.
 func (r *Receiver[T]) takeQueued() (it item[T], ok bool) {

@@ -378,3 +378,40 @@ func TestSend_RawSameAsCodecPath(t *testing.T) {
 		rx.Close()
 	}
 }
+
+// A Recv that waits while another goroutine's Recv waits for the sender
+// still ends with its own ctx, and the first one gets the next message.
+func TestReceiver_ConcurrentRecvHonoursCtx(t *testing.T) {
+	rx, tx := smallPair(t, 4096)
+	ctx := testCtx(t)
+	if err := tx.Send(ctx, smallMsg(0)); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rx.Recv(ctx); err != nil || v != smallMsg(0) {
+		t.Fatalf("Recv = %+v, %v", v, err) // passes the first-message check
+	}
+	first := make(chan error, 1)
+	go func() {
+		v, err := rx.Recv(ctx)
+		if err == nil && v != smallMsg(1) {
+			err = fmt.Errorf("got %+v, want message 1", v)
+		}
+		first <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let it wait for the sender first (the test holds either way)
+	start := time.Now()
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := rx.Recv(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Recv: %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("second Recv returned %v after its 50ms deadline", d)
+	}
+	if err := tx.Send(ctx, smallMsg(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first Recv: %v", err)
+	}
+}

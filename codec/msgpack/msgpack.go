@@ -328,45 +328,76 @@ func (sameType[T]) RecoversPanics()                  {}
 // the decoding library as an error wrapping codec.ErrInvalid.
 func (c *Codec[T]) RecoversPanics() {}
 
+// DecodeInto implements codec.IntoDecoder: it is Decode storing the value
+// in *dst (the zero T after an error), which saves a copy of the value.
+func (c *Codec[T]) DecodeInto(frame []byte, dst *T) error {
+	return c.decodeInto(frame, dst, c.fields)
+}
+
+// DecodeInto is Codec.DecodeInto without the unknown-field check.
+func (d sameType[T]) DecodeInto(frame []byte, dst *T) error {
+	return d.c.decodeInto(frame, dst, nil)
+}
+
 // decode is Decode, checking the map keys of the generated decoder's
 // input against fields unless fields is nil.
-func (c *Codec[T]) decode(frame []byte, fields *fieldSet) (v T, err error) {
+func (c *Codec[T]) decode(frame []byte, fields *fieldSet) (T, error) {
 	s := c.decPool.Get().(*decState[T])
+	err := c.decodeWith(s, frame, s.v, fields)
+	v := *s.v
+	c.putDec(s)
+	return v, err
+}
+
+// decodeInto is decode into *dst.
+func (c *Codec[T]) decodeInto(frame []byte, dst *T, fields *fieldSet) error {
+	s := c.decPool.Get().(*decState[T])
+	err := c.decodeWith(s, frame, dst, fields)
+	c.putDec(s)
+	return err
+}
+
+// decodeWith decodes frame into *dst with the scratch memory of s. After
+// an error, including a panic of the decoding library, *dst is the zero T.
+func (c *Codec[T]) decodeWith(s *decState[T], frame []byte, dst *T, fields *fieldSet) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = *new(T), fmt.Errorf("%w: msgpack: %v", codec.ErrInvalid, r)
+			err = fmt.Errorf("%w: msgpack: %v", codec.ErrInvalid, r)
 		}
-		c.putDec(s)
+		if err != nil {
+			*dst = *new(T)
+		}
 	}()
 	s.buf = append(s.buf[:0], frame...)
 	b := s.buf
 	if !c.flat {
 		if s.stack, s.exts, err = check(b, s.stack, s.exts); err != nil {
-			return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
+			return fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
 		}
 	}
+	*dst = *new(T) // fields absent from the message stay zero
 	var rest int
 	if c.fastDec {
 		if fields != nil {
 			if err := checkKeys(b, fields); err != nil {
-				return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
+				return fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
 			}
 		}
 		var tail []byte
-		tail, err = any(s.v).(Unmarshaler).UnmarshalMsg(b)
+		tail, err = any(dst).(Unmarshaler).UnmarshalMsg(b)
 		rest = len(tail)
 	} else {
 		s.r.reset(b, s.exts)
-		err = s.dec.Decode(s.v)
+		err = s.dec.Decode(dst)
 		rest = s.r.Len()
 	}
 	if err != nil {
-		return v, fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
+		return fmt.Errorf("%w: msgpack: %w", codec.ErrInvalid, err)
 	}
 	if rest != 0 {
-		return v, fmt.Errorf("%w: msgpack: %d trailing bytes", codec.ErrInvalid, rest)
+		return fmt.Errorf("%w: msgpack: %d trailing bytes", codec.ErrInvalid, rest)
 	}
-	return *s.v, nil
+	return nil
 }
 
 // putDec resets s and returns it to the pool.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
+	"github.com/zerobuffer/zerobuffer-go/internal/typedmsg"
 )
 
 var _ codec.Codec[Small] = (*msgpack.Codec[Small])(nil)
@@ -216,4 +217,43 @@ func benchCodec[T any](b *testing.B, c *msgpack.Codec[T], v T) {
 			}
 		}
 	})
+}
+
+// DecodeInto overwrites every field of its destination: a field missing
+// from the message is zero afterwards, and an error leaves the zero value.
+func TestCodec_DecodeInto(t *testing.T) {
+	t.Run("generated", func(t *testing.T) { testDecodeInto(t, msgpack.New[typedmsg.Tick]()) })
+	t.Run("reflection", func(t *testing.T) { testDecodeInto(t, msgpack.New[typedmsg.TickReflect]()) })
+}
+
+func testDecodeInto[T ~struct {
+	Seq  uint64
+	TS   int64
+	Kind string
+	X, Y float64
+}](t *testing.T, c *msgpack.Codec[T]) {
+	want := T(typedmsg.MakeTick(3))
+	full, err := codec.Marshal[T](c, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dst T
+	if err := c.DecodeInto(full, &dst); err != nil || dst != want {
+		t.Fatalf("DecodeInto = %+v, %v; want %+v", dst, err, want)
+	}
+	part, err := vmsgpack.Marshal(map[string]any{"Seq": 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DecodeInto(part, &dst); err != nil || dst != (T{Seq: 7}) {
+		t.Fatalf("DecodeInto of {Seq: 7} over a full value = %+v, %v; want only Seq set", dst, err)
+	}
+	dst = want
+	if err := c.DecodeInto([]byte{0xc1}, &dst); !errors.Is(err, codec.ErrInvalid) || dst != (T{}) {
+		t.Fatalf("DecodeInto of a bad frame = %+v, %v; want the zero value and codec.ErrInvalid", dst, err)
+	}
+	dst = want
+	if err := c.ForSameType().(codec.IntoDecoder[T]).DecodeInto(part, &dst); err != nil || dst != (T{Seq: 7}) {
+		t.Fatalf("same-type DecodeInto = %+v, %v; want only Seq set", dst, err)
+	}
 }

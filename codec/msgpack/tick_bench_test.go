@@ -74,6 +74,14 @@ func BenchmarkTick(b *testing.B) {
 			_, _ = same.Decode(frame)
 		}
 	})
+	b.Run("decode/gen/same-type-into", func(b *testing.B) {
+		same := codec.Guard(gen.ForSameType())
+		var t typedmsg.Tick
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = same.DecodeInto(frame, &t)
+		}
+	})
 	b.Run("decode/gen/msgp-only", func(b *testing.B) {
 		// The floor: the generated method alone, into one reused value.
 		var t typedmsg.Tick
