@@ -110,16 +110,19 @@ func closeAfter(r *core.Reader, err error) error { return errors.Join(err, r.Clo
 // committed), the ctx error, core.ErrClosed — or [ErrCodecMismatch], or a
 // decode error wrapping codec.ErrInvalid (that message is skipped; the next
 // Recv continues with the following one).
-func (r *Receiver[T]) Recv(ctx context.Context) (T, error) {
-	v, _, err := r.recv(ctx)
+func (r *Receiver[T]) Recv(ctx context.Context) (v T, err error) {
+	if r.pop(&v, &err) {
+		return v, err
+	}
+	v, _, err = r.recv(ctx)
 	return v, err
 }
 
 // recv is Recv that also tells whether err ends the stream (a core error
 // or a codec mismatch) or only concerns this message (a decode error).
 func (r *Receiver[T]) recv(ctx context.Context) (v T, fatal bool, err error) {
-	if it, ok := r.takeQueued(); ok {
-		return it.v, false, it.err
+	if r.pop(&v, &err) {
+		return v, false, err
 	}
 	if r.l.ready() {
 		return r.recvBatch(ctx)

@@ -30,8 +30,8 @@ func (r *Receiver[T]) recvBatch(ctx context.Context) (v T, fatal bool, err error
 		return v, true, err
 	}
 	defer r.releaseFill()
-	if it, ok := r.takeQueued(); ok { // another goroutine filled the queue meanwhile
-		return it.v, false, it.err
+	if r.pop(&v, &err) { // another goroutine filled the queue meanwhile
+		return v, false, err
 	}
 	batch := r.batch[:0]
 	dec := r.decoder()
@@ -84,22 +84,26 @@ func (r *Receiver[T]) acquireFill(ctx context.Context) error {
 
 func (r *Receiver[T]) releaseFill() { <-r.fill }
 
-// takeQueued returns the oldest queued message, if any.
-func (r *Receiver[T]) takeQueued() (it item[T], ok bool) {
+// pop moves the oldest queued message, if any, into *v and *err. It
+// writes the caller's variables directly: a message is copied once on its
+// way out of the queue.
+func (r *Receiver[T]) pop(v *T, err *error) bool {
 	if r.queued.Load() == 0 {
-		return it, false
+		return false
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.head == len(r.queue) {
-		return it, false
+		r.mu.Unlock()
+		return false
 	}
-	it = r.queue[r.head]
-	r.queue[r.head] = item[T]{}
+	it := &r.queue[r.head]
+	*v, *err = it.v, it.err
+	*it = item[T]{}
 	r.head++
 	if r.head == len(r.queue) { // empty: reuse the array from its start
 		r.queue, r.head = r.queue[:0], 0
 	}
 	r.queued.Store(int64(len(r.queue) - r.head))
-	return it, true
+	r.mu.Unlock()
+	return true
 }
