@@ -9,6 +9,7 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/codec"
 	"github.com/zerobuffer/zerobuffer-go/codec/msgpack"
 	"github.com/zerobuffer/zerobuffer-go/internal/codectest"
+	"github.com/zerobuffer/zerobuffer-go/internal/typedmsg"
 )
 
 // TestEncodeFrame_IntoReservation: with a MaxFrameWriter the encoding goes
@@ -56,5 +57,47 @@ func TestEncodeFrame_ErrorAborts(t *testing.T) {
 	}
 	if m.Aborts != 1 || m.Frame != nil || m.Reserved != 0 {
 		t.Fatalf("%d aborts, frame %x, open %d", m.Aborts, m.Frame, m.Reserved)
+	}
+}
+
+// copySink is a MaxSink that also writes whole frames, as *core.Writer
+// does.
+type copySink struct {
+	codectest.MaxSink
+	writes int
+}
+
+func (s *copySink) WriteFrame(_ context.Context, p []byte) error {
+	s.writes++
+	s.Frame = append([]byte(nil), p...)
+	return nil
+}
+
+// TestEncodeFrame_SmallCopied: a generated type whose size bound is small
+// is encoded into pooled memory and written with one WriteFrame; a large
+// one still goes straight into a reservation.
+func TestEncodeFrame_SmallCopied(t *testing.T) {
+	c := msgpack.New[typedmsg.Tick]()
+	ctx := context.Background()
+	small := typedmsg.MakeTick(1)
+	large := small
+	large.Kind = string(bytes.Repeat([]byte("k"), 1000))
+	for _, tc := range []struct {
+		name           string
+		v              typedmsg.Tick
+		writes, maxRes int
+	}{
+		{"small", small, 1, 0},
+		{"large", large, 0, 1},
+	} {
+		s := &copySink{}
+		if err := c.EncodeFrame(ctx, s, tc.v); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		want, _ := codec.Marshal[typedmsg.Tick](msgpack.New[typedmsg.Tick](), tc.v)
+		if !bytes.Equal(s.Frame, want) || s.writes != tc.writes || s.MaxCalls != tc.maxRes || s.Reserved != 0 {
+			t.Fatalf("%s: frame %x (want %x), %d WriteFrame (want %d), %d ReserveMax (want %d), open %d",
+				tc.name, s.Frame, want, s.writes, tc.writes, s.MaxCalls, tc.maxRes, s.Reserved)
+		}
 	}
 }
