@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/zerobuffer/zerobuffer-go/codec"
+	"github.com/zerobuffer/zerobuffer-go/internal/codectest"
 )
 
 // Compile-time checks of the ownership split.
@@ -57,6 +58,26 @@ func TestRaw_WriterErrorPassesThrough(t *testing.T) {
 	sentinel := errors.New("ring gone")
 	err := codec.Raw{}.EncodeFrame(context.Background(), failWriter{sentinel}, []byte("x"))
 	if err != sentinel {
+		t.Fatalf("got %v, want the writer's error unchanged", err)
+	}
+}
+
+// TestWriteFrame: a CopyFrameWriter takes the frame in one WriteFrame
+// call; any other FrameWriter gets Reserve, a copy and Commit. Both
+// publish p's bytes, and the writer's errors pass through unchanged.
+func TestWriteFrame(t *testing.T) {
+	ctx := context.Background()
+	p := []byte("frame bytes")
+	cs := &codectest.CopySink{}
+	if err := codec.WriteFrame(ctx, cs, p); err != nil || cs.Writes != 1 || cs.Exact != 0 || !bytes.Equal(cs.Frame, p) {
+		t.Fatalf("CopyFrameWriter: err %v, %d WriteFrame, %d Reserve, frame %q", err, cs.Writes, cs.Exact, cs.Frame)
+	}
+	ms := &codectest.MaxSink{}
+	if err := codec.WriteFrame(ctx, ms, p); err != nil || ms.Exact != 1 || ms.Reserved != 0 || !bytes.Equal(ms.Frame, p) {
+		t.Fatalf("FrameWriter: err %v, %d Reserve, open %d, frame %q", err, ms.Exact, ms.Reserved, ms.Frame)
+	}
+	sentinel := errors.New("ring gone")
+	if err := codec.WriteFrame(ctx, failWriter{sentinel}, p); err != sentinel {
 		t.Fatalf("got %v, want the writer's error unchanged", err)
 	}
 }

@@ -3,8 +3,6 @@ package codec
 import (
 	"bytes"
 	"context"
-
-	"github.com/zerobuffer/zerobuffer-go/internal/memcopy"
 )
 
 // RawName is the codec name of [Raw] and [RawCopy]: the frame payload is the
@@ -38,7 +36,7 @@ func (Raw) Name() string { return RawName }
 
 // EncodeFrame copies v into one frame.
 func (Raw) EncodeFrame(ctx context.Context, w FrameWriter, v []byte) error {
-	return writeRaw(ctx, w, v)
+	return WriteFrame(ctx, w, v)
 }
 
 // View returns frame itself (no copy). It never fails.
@@ -55,17 +53,8 @@ func (RawCopy) Name() string { return RawName }
 
 // EncodeFrame copies v into one frame.
 func (RawCopy) EncodeFrame(ctx context.Context, w FrameWriter, v []byte) error {
-	return writeRaw(ctx, w, v)
+	return WriteFrame(ctx, w, v)
 }
 
 // Decode returns a copy of frame. It never fails.
 func (RawCopy) Decode(frame []byte) ([]byte, error) { return bytes.Clone(frame), nil }
-
-func writeRaw(ctx context.Context, w FrameWriter, v []byte) error {
-	p, err := w.Reserve(ctx, len(v))
-	if err != nil {
-		return err
-	}
-	memcopy.Copy(p, v) // cached stores: the reader reads the frame next
-	return w.Commit()
-}

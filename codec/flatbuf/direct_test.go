@@ -55,6 +55,35 @@ func checkReading(t *testing.T, what string, frame []byte, ident bool, want *sen
 	}
 }
 
+// TestEncoder_SmallFrameWrittenWhole: a reading whose bound is below
+// MinInRingSize is built in a pooled builder and published with one
+// WriteFrame when the writer has it (a *core.Writer does); a larger one is
+// still built in a reservation. Both frames decode to the reading.
+func TestEncoder_SmallFrameWrittenWhole(t *testing.T) {
+	ctx := context.Background()
+	enc := sensor.NewEncoder()
+	small := &sensor.ReadingT{Id: 7, Timestamp: 70, Name: "small", Values: []float64{1, 2}}
+	large := &sensor.ReadingT{Id: 8, Timestamp: 80, Name: "large", Values: make([]float64, flatbuf.MinInRingSize/8)}
+	for _, tc := range []struct {
+		name           string
+		r              *sensor.ReadingT
+		writes, maxRes int
+	}{
+		{"small", small, 1, 0},
+		{"large", large, 0, 1},
+	} {
+		s := &codectest.CopySink{MaxSink: codectest.MaxSink{Size: 1 << 16}}
+		if err := enc.EncodeFrame(ctx, s, tc.r); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if s.Writes != tc.writes || s.MaxCalls != tc.maxRes || s.Exact != 0 || s.Reserved != 0 {
+			t.Fatalf("%s: %d WriteFrame (want %d), %d ReserveMax (want %d), %d Reserve, open %d",
+				tc.name, s.Writes, tc.writes, s.MaxCalls, tc.maxRes, s.Exact, s.Reserved)
+		}
+		checkReading(t, tc.name, s.Frame, true, tc.r)
+	}
+}
+
 // TestEncoder_BuildsInTheRing: with a size bound and a MaxFrameWriter the
 // reading is built in the reservation. A tight bound publishes the
 // reservation with the header moved to the front; a loose one moves the

@@ -153,7 +153,7 @@ func (e *Encoder[T]) EncodeFrame(ctx context.Context, w codec.FrameWriter, v T) 
 		return err // b is in an unknown state: not returned to the pool
 	}
 	defer e.put(b)
-	return e.write(ctx, w, fb)
+	return codec.WriteFrame(ctx, w, fb)
 }
 
 // finish runs the BuildFunc on a reset builder and returns the finished
@@ -208,7 +208,7 @@ func (e *Encoder[T]) encodeInto(ctx context.Context, w codec.MaxFrameWriter, v T
 			return true, err
 		}
 		defer e.put(b) // the grown heap buffer is the builder's own now
-		return true, e.write(ctx, w, fb)
+		return true, codec.WriteFrame(ctx, w, fb)
 	}
 	b.Bytes = own
 	defer e.put(b)
@@ -227,16 +227,6 @@ func (e *Encoder[T]) encodeInto(ctx context.Context, w codec.MaxFrameWriter, v T
 		memcopy.Copy(p, p[head:]) // overlapping, but forward: each piece reads before it writes
 		return true, w.CommitN(len(fb))
 	}
-}
-
-// write copies a finished buffer into one frame of w.
-func (e *Encoder[T]) write(ctx context.Context, w codec.FrameWriter, fb []byte) error {
-	p, err := w.Reserve(ctx, len(fb))
-	if err != nil {
-		return err
-	}
-	memcopy.Copy(p, fb) // cached stores: the reader reads the frame next
-	return w.Commit()
 }
 
 func (e *Encoder[T]) put(b *flatbuffers.Builder) {

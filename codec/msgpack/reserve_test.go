@@ -60,19 +60,6 @@ func TestEncodeFrame_ErrorAborts(t *testing.T) {
 	}
 }
 
-// copySink is a MaxSink that also writes whole frames, as *core.Writer
-// does.
-type copySink struct {
-	codectest.MaxSink
-	writes int
-}
-
-func (s *copySink) WriteFrame(_ context.Context, p []byte) error {
-	s.writes++
-	s.Frame = append([]byte(nil), p...)
-	return nil
-}
-
 // TestEncodeFrame_SmallCopied: a generated type whose size bound is small
 // is encoded into pooled memory and written with one WriteFrame; a large
 // one still goes straight into a reservation.
@@ -90,14 +77,14 @@ func TestEncodeFrame_SmallCopied(t *testing.T) {
 		{"small", small, 1, 0},
 		{"large", large, 0, 1},
 	} {
-		s := &copySink{}
+		s := &codectest.CopySink{}
 		if err := c.EncodeFrame(ctx, s, tc.v); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		want, _ := codec.Marshal[typedmsg.Tick](msgpack.New[typedmsg.Tick](), tc.v)
-		if !bytes.Equal(s.Frame, want) || s.writes != tc.writes || s.MaxCalls != tc.maxRes || s.Reserved != 0 {
+		if !bytes.Equal(s.Frame, want) || s.Writes != tc.writes || s.MaxCalls != tc.maxRes || s.Reserved != 0 {
 			t.Fatalf("%s: frame %x (want %x), %d WriteFrame (want %d), %d ReserveMax (want %d), open %d",
-				tc.name, s.Frame, want, s.writes, tc.writes, s.MaxCalls, tc.maxRes, s.Reserved)
+				tc.name, s.Frame, want, s.Writes, tc.writes, s.MaxCalls, tc.maxRes, s.Reserved)
 		}
 	}
 }

@@ -68,3 +68,20 @@ func (m *MaxSink) Commit() error { return m.CommitN(m.Reserved) }
 
 // Abort drops the reservation.
 func (m *MaxSink) Abort() error { m.Reserved = 0; m.Aborts++; return nil }
+
+// CopySink is a MaxSink that also takes whole frames, as *core.Writer
+// does (codec.CopyFrameWriter); Writes counts WriteFrame calls.
+type CopySink struct {
+	MaxSink
+	Writes int
+}
+
+// WriteFrame publishes a copy of p as Frame.
+func (s *CopySink) WriteFrame(_ context.Context, p []byte) error {
+	if s.Reserved != 0 {
+		return errors.New("codectest: a reservation is already open")
+	}
+	s.Writes++
+	s.Frame = bytes.Clone(p)
+	return nil
+}
