@@ -142,6 +142,14 @@ func (r *Reader) handOutSlowLocked(f *Frame) {
 // Reader's lock once per batch rather than twice per frame, which makes it
 // the cheapest way to drain a stream of small frames.
 //
+// Cheapest for the reader is not always fastest for the pair: against a
+// writer that publishes frame by frame, a reader this cheap catches up and
+// then reads each frame just behind the writer, so the cache lines the two
+// share (the count, the frame's own line) move between the cores once per
+// frame and the writer slows down. A writer that batches too
+// ([Writer.WriteFrames], [Writer.AppendFrame]) avoids that; BENCHMARKS.md
+// has figures.
+//
 // data aliases shared memory and is valid only during the call. fn runs
 // with the Reader locked: it must not call methods of r or of r's Frames
 // (that deadlocks), and other goroutines' calls on r wait for it. When fn
