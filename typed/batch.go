@@ -13,9 +13,9 @@ import (
 // message, which is what makes bursts of small messages fast. With the raw
 // codec ([]byte values and codec.Raw or codec.RawCopy) the messages are
 // copied into the ring once, by core.Writer.WriteFrames; other codecs
-// encode each message into memory reused across the batch and append it
-// (core.Writer.AppendFrame), publishing once at the end and whenever the
-// ring fills. It blocks like [Sender.Send].
+// encode each message into memory of their own or reused across the batch
+// and append it (core.Writer.AppendFrame), publishing once at the end and
+// whenever the ring fills. It blocks like [Sender.Send].
 //
 // SendAll returns the number of messages sent. On an error, the messages
 // before the failing one are sent and published, the rest are not; the
@@ -63,3 +63,11 @@ func (b *batchWriter) Reserve(ctx context.Context, n int) ([]byte, error) {
 
 // Commit appends the frame.
 func (b *batchWriter) Commit() error { return b.w.AppendFrame(b.ctx, b.buf) }
+
+var _ codec.CopyFrameWriter = (*batchWriter)(nil)
+
+// WriteFrame appends p, a frame the codec built in memory of its own,
+// without a copy into b's buffer first (see codec.WriteFrame).
+func (b *batchWriter) WriteFrame(ctx context.Context, p []byte) error {
+	return b.w.AppendFrame(ctx, p)
+}
