@@ -474,7 +474,7 @@ func TestWriter_ReleasedPromptlyWithBacklog(t *testing.T) {
 			}
 			done <- time.Since(<-released)
 		}()
-		time.Sleep(5 * time.Millisecond) // the writer is asleep on sem-r by now
+		time.Sleep(5 * time.Millisecond) // the writer is asleep on sem-r by now, or the late flush serves it
 		f, err := r.ReadFrame(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -486,6 +486,40 @@ func TestWriter_ReleasedPromptlyWithBacklog(t *testing.T) {
 	t.Logf("writer released at most %v after the release that made room", worst)
 	if worst > 500*time.Millisecond { // generous: the promise is 1ms on an idle machine, a loaded 2-core one is slower
 		t.Errorf("writer released %v after the space was freed", worst)
+	}
+}
+
+// TestWriter_ReleaseBeforeWaitReachesWriter: a frame released while the
+// reader still has a backlog, before the writer starts to wait for that
+// space, reaches the writer although the reader makes no further call
+// (the late flush). Without it the writer waited for the reader's next
+// call, here for ever: this goroutine is the reader and waits for the
+// writer.
+func TestWriter_ReleaseBeforeWaitReachesWriter(t *testing.T) {
+	name := testName(t)
+	r := mustReader(t, name, 0, 64<<10)
+	w := mustWriter(t, name)
+	frame := make([]byte, 1000)
+	for {
+		short, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		err := w.WriteFrame(short, frame)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := r.ReadFrame(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Release(); err != nil { // 63 frames still pending: nothing forces a publish
+		t.Fatal(err)
+	}
+	if err := w.WriteFrame(ctxT(t, 5*time.Second), frame); err != nil {
+		t.Fatalf("the writer did not get the space released before it waited: %v", err)
 	}
 }
 

@@ -26,7 +26,10 @@ package core
 //     while the reader holds a backlog; they are published when it has no
 //     pending frame (also as ReadFrame hands out the last one), before it sleeps, when a stream ends, as soon as a
 //     writer waits on sem-r, past a threshold (ring/8, at most 16 KiB),
-//     and on Close. read_pos is stored before the free_bytes add it covers.
+//     on Close, and at the latest lateFlush after a release that left
+//     them unpublished (a writer that began to wait just after it is then
+//     served even if the reader makes no further call). read_pos is
+//     stored before the free_bytes add it covers.
 //   - Every value read from shared memory is validated against the ring
 //     size the reader itself chose; corruption is sticky.
 
@@ -173,6 +176,7 @@ func (r *Reader) ReadBatch(ctx context.Context, limit int, fn func(data []byte, 
 			f.released = true
 			r.releaseLocked(f)
 		}
+		r.pendLocked()
 		r.mu.Unlock()
 	}()
 	for {
@@ -664,6 +668,41 @@ func (r *Reader) releaseLocked(f *Frame) {
 	r.creditLocked()
 	if r.credit >= r.threshold || r.semR.Waiters() > 0 || r.atRestLocked() {
 		r.flushLocked()
+	}
+	r.pendLocked()
+}
+
+// pendLocked arms the late flush (see lateFlush) when released space is
+// left unpublished. Once armed it stays armed until it runs, so a busy
+// reader resets the timer at most once per lateFlush.
+func (r *Reader) pendLocked() {
+	if r.credit == 0 && r.posts == 0 || r.lateArmed {
+		return // inlined: the common cases
+	}
+	r.armLateLocked()
+}
+
+// armLateLocked is pendLocked's slow path.
+func (r *Reader) armLateLocked() {
+	if r.unmapped || r.closing.Load() {
+		return
+	}
+	r.lateArmed = true
+	if r.late == nil {
+		r.late = time.AfterFunc(lateFlush, r.flushLate)
+		return
+	}
+	r.late.Reset(lateFlush)
+}
+
+// flushLate is the late flush: it publishes what releases left
+// unpublished, unless the Reader is gone.
+func (r *Reader) flushLate() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lateArmed = false
+	if !r.closing.Load() {
+		r.flushLocked() // does nothing once unmapped
 	}
 }
 
