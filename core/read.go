@@ -688,11 +688,15 @@ func (r *Reader) armLateLocked() {
 		return
 	}
 	r.lateArmed = true
+	d := r.lateAfter
+	if d == 0 {
+		d = lateFlush
+	}
 	if r.late == nil {
-		r.late = time.AfterFunc(lateFlush, r.flushLate)
+		r.late = time.AfterFunc(d, r.flushLate)
 		return
 	}
-	r.late.Reset(lateFlush)
+	r.late.Reset(d)
 }
 
 // flushLate is the late flush: it publishes what releases left

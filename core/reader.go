@@ -54,24 +54,25 @@ type Reader struct {
 	closeMu sync.Mutex   // held by Close until its cleanup is complete
 	live    sync.RWMutex // held shared by ReadFrame calls, exclusively by Close
 
-	mu        sync.Mutex  // guards everything below
-	pos       uint64      // next read position in the ring, < P
-	count     uint64      // frames + markers consumed (payload_read_count)
-	expected  uint64      // next sequence number
-	tokens    uint64      // sem-w tokens taken but not yet consumed
-	debt      uint64      // items consumed before their sem-w token was taken
-	written   uint64      // payload_written_count as last read
-	trusted   bool        // the writer is a Go writer: written alone proves a frame complete
-	goPID     uint64      // the Go writer last seen connected; its count stays trusted after it detaches
-	lastPID   uint64      // writer_pid as last seen by goWriterLocked, 0 before any
-	credit    uint64      // bytes released but not yet added to payload_free_bytes
-	posts     uint32      // sem-r posts owed for released frames
-	late      *time.Timer // publishes credit left unpublished (see lateFlush); nil until first armed
-	lateArmed bool        // late is armed and has not run
-	pubPos    uint64      // read_pos last published
-	pubCount  uint64      // read_count last published
-	threshold uint64      // flush credit at this many bytes (ring/8)
-	err       error       // sticky corruption or sequence error
+	mu        sync.Mutex    // guards everything below
+	pos       uint64        // next read position in the ring, < P
+	count     uint64        // frames + markers consumed (payload_read_count)
+	expected  uint64        // next sequence number
+	tokens    uint64        // sem-w tokens taken but not yet consumed
+	debt      uint64        // items consumed before their sem-w token was taken
+	written   uint64        // payload_written_count as last read
+	trusted   bool          // the writer is a Go writer: written alone proves a frame complete
+	goPID     uint64        // the Go writer last seen connected; its count stays trusted after it detaches
+	lastPID   uint64        // writer_pid as last seen by goWriterLocked, 0 before any
+	credit    uint64        // bytes released but not yet added to payload_free_bytes
+	posts     uint32        // sem-r posts owed for released frames
+	late      *time.Timer   // publishes credit left unpublished (see lateFlush); nil until first armed
+	lateArmed bool          // late is armed and has not run
+	lateAfter time.Duration // the late flush's delay; 0 means lateFlush (tests set it)
+	pubPos    uint64        // read_pos last published
+	pubCount  uint64        // read_count last published
+	threshold uint64        // flush credit at this many bytes (ring/8)
+	err       error         // sticky corruption or sequence error
 	session   session
 	held      int       // frames handed out and not released
 	order     frameFIFO // handed-out frames in read order, until credited

@@ -203,6 +203,10 @@ func TestReader_ExactAtRestWhileHoldingLast(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	// This test is about the hand-out (rule b): the late flush would
+	// publish the releases within a millisecond by itself, and the writer
+	// would then take the space without waiting.
+	r.lateAfter = time.Hour
 	sizes := []int{1000, 1000, 1000, 1000, ring - 4*1016 - 16} // frame 5 ends at the ring's end
 	for i, n := range sizes {
 		b := make([]byte, n)
