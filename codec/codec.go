@@ -118,6 +118,19 @@ type SameTypeDecoder[T any] interface {
 	ForSameType() Decoder[T]
 }
 
+// ExclusiveDecoder is implemented by decoders that share scratch memory
+// through a pool. Exclusive returns a decoder for one goroutine at a time
+// (its calls must not overlap) that keeps scratch memory of its own,
+// which saves the pool's cost on every message. It decodes exactly as the
+// decoder it was called on (a [SameTypeDecoder] form included), never
+// panics on peer data (it is [Recovering]) and returns values that own
+// their memory. A typed Receiver decodes its batches, which it reads one
+// at a time, with one.
+type ExclusiveDecoder[T any] interface {
+	Decoder[T]
+	Exclusive() IntoDecoder[T]
+}
+
 // ViewDecoder turns frames into values of type T that BORROW the frame's
 // memory (zero-copy): the result is a view that is only valid until the
 // frame is released. Because the method is View and not Decode, a

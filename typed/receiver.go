@@ -23,7 +23,12 @@ type Receiver[T any] struct {
 	dec  codec.Decoder[T]
 	safe codec.IntoDecoder[T] // codec.Guard(dec): decodes without panicking
 	same codec.IntoDecoder[T] // codec.Guard of dec's codec.SameTypeDecoder form, or nil
-	o    options
+	// solo and soloSame are safe and same in their codec.ExclusiveDecoder
+	// form when the codec has one (else equal to them). Only recvBatch
+	// decodes with them, inside core.Reader.ReadBatch's callback, which
+	// runs with the reader locked: their calls never overlap.
+	solo, soloSame codec.IntoDecoder[T]
+	o              options
 
 	chOnce sync.Once
 	ch     chan T
@@ -56,10 +61,22 @@ func NewReceiver[T any](r *core.Reader, dec codec.Decoder[T], opts ...Option) (*
 	}
 	l.fp = codec.FingerprintOf(dec)
 	rx := &Receiver[T]{l: l, dec: dec, safe: codec.Guard(dec), o: o, done: make(chan struct{}), fill: make(chan struct{}, 1)}
+	rx.solo = exclusive(dec, rx.safe)
 	if sd, ok := dec.(codec.SameTypeDecoder[T]); ok && l.fp != "" {
-		rx.same = codec.Guard(sd.ForSameType())
+		same := sd.ForSameType()
+		rx.same = codec.Guard(same)
+		rx.soloSame = exclusive(same, rx.same)
 	}
 	return rx, nil
+}
+
+// exclusive returns the guarded codec.ExclusiveDecoder form of dec, or
+// guarded (dec's guarded shared form) when it has none.
+func exclusive[T any](dec codec.Decoder[T], guarded codec.IntoDecoder[T]) codec.IntoDecoder[T] {
+	if ed, ok := dec.(codec.ExclusiveDecoder[T]); ok {
+		return codec.Guard[T](ed.Exclusive())
+	}
+	return guarded
 }
 
 // decoder returns the decoder for frames that passed the first-message
@@ -70,6 +87,14 @@ func (r *Receiver[T]) decoder() codec.IntoDecoder[T] {
 		return r.same
 	}
 	return r.safe
+}
+
+// soloDecoder is decoder in its exclusive form, for recvBatch.
+func (r *Receiver[T]) soloDecoder() codec.IntoDecoder[T] {
+	if r.soloSame != nil && r.l.sameType.Load() {
+		return r.soloSame
+	}
+	return r.solo
 }
 
 // Listen creates the buffer name with cfg (see core.NewReader) and returns

@@ -34,7 +34,9 @@ func (r *Receiver[T]) recvBatch(ctx context.Context) (v T, fatal bool, err error
 		return v, false, err
 	}
 	batch := r.batch[:0]
-	dec := r.decoder()
+	// Exclusive decoders suffice: ReadBatch calls fn with the reader
+	// locked, so no two calls overlap.
+	dec := r.soloDecoder()
 	n, err := r.l.r.ReadBatch(ctx, recvBatchMax, func(data []byte, seq uint64) error {
 		batch = append(batch, item[T]{})
 		it := &batch[len(batch)-1]

@@ -48,10 +48,13 @@ func FuzzDecode(f *testing.F) {
 // FuzzDecodeSameType: the generated decoder and its same-type form
 // (without the unknown-field check) never panic on hostile bytes, and
 // whatever the strict decoder accepts the same-type form decodes to the
-// same value.
+// same value. The exclusive form of each (codec.ExclusiveDecoder), reused
+// across inputs, gives what the pooled one gives.
 func FuzzDecodeSameType(f *testing.F) {
 	c := msgpack.New[typedmsg.Tick]()
 	same := c.ForSameType()
+	strictX := c.Exclusive()
+	sameX := same.(codec.ExclusiveDecoder[typedmsg.Tick]).Exclusive()
 	seed, err := codec.Marshal[typedmsg.Tick](c, typedmsg.MakeTick(3))
 	if err != nil {
 		f.Fatal(err)
@@ -66,6 +69,12 @@ func FuzzDecodeSameType(f *testing.F) {
 		}
 		if serr != nil && !errors.Is(serr, codec.ErrInvalid) {
 			t.Fatalf("same-type error %v does not wrap codec.ErrInvalid", serr)
+		}
+		var x, y typedmsg.Tick
+		xerr, yerr := strictX.DecodeInto(frame, &x), sameX.DecodeInto(frame, &y)
+		if (xerr == nil) != (err == nil) || (yerr == nil) != (serr == nil) ||
+			!bytes.Equal(encode(t, c, x), encode(t, c, v)) || !bytes.Equal(encode(t, c, y), encode(t, c, w)) {
+			t.Fatalf("exclusive forms: %+v, %v and %+v, %v; pooled: %+v, %v and %+v, %v", x, xerr, y, yerr, v, err, w, serr)
 		}
 	})
 }

@@ -331,6 +331,42 @@ func (d sameType[T]) Fingerprint() string            { return d.c.fp }
 func (d sameType[T]) Decode(frame []byte) (T, error) { return d.c.decode(frame, nil) }
 func (sameType[T]) RecoversPanics()                  {}
 
+// Exclusive implements codec.ExclusiveDecoder: the decoder it returns
+// decodes as [Codec.DecodeInto] does with scratch memory of its own instead
+// of the pool's. Its calls must not overlap.
+func (c *Codec[T]) Exclusive() codec.IntoDecoder[T] { return c.exclusive(c.fields) }
+
+// Exclusive is Codec.Exclusive without the unknown-field check.
+func (d sameType[T]) Exclusive() codec.IntoDecoder[T] { return d.c.exclusive(nil) }
+
+func (c *Codec[T]) exclusive(fields *fieldSet) *exclusive[T] {
+	return &exclusive[T]{c: c, fields: fields, s: c.newDecState()}
+}
+
+// exclusive is the decoder of Codec.Exclusive: one decState, no pool.
+type exclusive[T any] struct {
+	c      *Codec[T]
+	fields *fieldSet
+	s      *decState[T]
+}
+
+func (e *exclusive[T]) Name() string        { return e.c.Name() }
+func (e *exclusive[T]) Fingerprint() string { return e.c.fp }
+func (*exclusive[T]) RecoversPanics()       {}
+
+func (e *exclusive[T]) Decode(frame []byte) (v T, err error) {
+	err = e.DecodeInto(frame, &v)
+	return v, err
+}
+
+func (e *exclusive[T]) DecodeInto(frame []byte, dst *T) error {
+	err := e.c.decodeWith(e.s, frame, dst, e.fields)
+	if cap(e.s.buf) > maxPooledBuf { // one huge message does not pin its copy
+		e.s.buf = nil
+	}
+	return err
+}
+
 // RecoversPanics implements codec.Recovering: Decode returns a panic of
 // the decoding library as an error wrapping codec.ErrInvalid.
 func (c *Codec[T]) RecoversPanics() {}

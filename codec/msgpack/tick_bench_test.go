@@ -82,6 +82,23 @@ func BenchmarkTick(b *testing.B) {
 			_ = same.DecodeInto(frame, &t)
 		}
 	})
+	b.Run("decode/gen/same-type-exclusive", func(b *testing.B) {
+		// What a typed Receiver's batch pays: no pool.
+		same := gen.ForSameType().(codec.ExclusiveDecoder[typedmsg.Tick]).Exclusive()
+		var t typedmsg.Tick
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = same.DecodeInto(frame, &t)
+		}
+	})
+	b.Run("decode/refl/exclusive", func(b *testing.B) {
+		x := refl.Exclusive()
+		var t typedmsg.TickReflect
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = x.DecodeInto(frame, &t)
+		}
+	})
 	b.Run("decode/gen/msgp-only", func(b *testing.B) {
 		// The floor: the generated method alone, into one reused value.
 		var t typedmsg.Tick
