@@ -110,17 +110,7 @@ func readerKilledWhileWriterBlocked(t *testing.T, what string, opts ...Option) {
 		}
 	}
 	p.Expect("held", 10*time.Second)
-	for {
-		short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-		err := w.WriteFrame(short, make([]byte, 1000))
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	fillRing(t, w, 1000)
 	done := make(chan error, 1)
 	go func() { done <- w.WriteFrame(ctx, make([]byte, 1000)) }()
 	time.Sleep(50 * time.Millisecond)

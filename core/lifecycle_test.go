@@ -453,17 +453,7 @@ func TestWriter_ReleasedPromptlyWithBacklog(t *testing.T) {
 	w := mustWriter(t, name)
 	ctx := ctxT(t, 10*time.Second)
 	frame := make([]byte, 1000)
-	for {
-		short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
-		err := w.WriteFrame(short, frame)
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	fillRing(t, w, len(frame))
 	var worst time.Duration
 	for i := 0; i < 20; i++ {
 		released := make(chan time.Time, 1)
@@ -500,17 +490,7 @@ func TestWriter_ReleaseBeforeWaitReachesWriter(t *testing.T) {
 	r := mustReader(t, name, 0, 64<<10)
 	w := mustWriter(t, name)
 	frame := make([]byte, 1000)
-	for {
-		short, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-		err := w.WriteFrame(short, frame)
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	fillRing(t, w, len(frame))
 	f, err := r.ReadFrame(ctxT(t, 10*time.Second))
 	if err != nil {
 		t.Fatal(err)

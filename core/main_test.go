@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -54,6 +55,28 @@ func checkPattern(b []byte, seq uint64) int {
 		}
 	}
 	return -1
+}
+
+// fillRing writes size-byte frames until a write would block (the reader
+// holds or has not read the rest), and returns how many it wrote.
+func fillRing(t testing.TB, w *Writer, size int) int {
+	t.Helper()
+	n := 0
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		err := w.WriteFrame(ctx, make([]byte, size))
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			if !errors.Is(err, ErrBufferFull) {
+				t.Errorf("full ring: %v does not match ErrBufferFull", err)
+			}
+			return n
+		}
+		if err != nil {
+			t.Fatalf("filling the ring: %v", err)
+		}
+		n++
+	}
 }
 
 func mustReader(t testing.TB, name string, meta, payload int, opts ...Option) *Reader {

@@ -125,28 +125,6 @@ func shmEntries(t testing.TB, dir, name string) []string {
 	return out
 }
 
-// fillRing writes size-byte frames until a write would block (the reader
-// holds or has not read the rest), and returns how many it wrote.
-func fillRing(t testing.TB, w *Writer, size int) int {
-	t.Helper()
-	n := 0
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		err := w.WriteFrame(ctx, make([]byte, size))
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) {
-			if !errors.Is(err, ErrBufferFull) {
-				t.Errorf("full ring: %v does not match ErrBufferFull", err)
-			}
-			return n
-		}
-		if err != nil {
-			t.Fatalf("filling the ring: %v", err)
-		}
-		n++
-	}
-}
-
 // writeSeqs writes frames from..to, each size bytes of its pattern.
 func writeSeqs(t testing.TB, w *Writer, from, to, size int) {
 	t.Helper()
