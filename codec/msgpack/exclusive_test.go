@@ -40,52 +40,13 @@ func TestExclusive(t *testing.T) {
 		"empty":     {},
 		"bomb":      {0xdd, 0xff, 0xff, 0xff, 0xff}, // array of 2^32-1 elements
 	}
-	type form struct {
-		name   string
-		shared codec.Decoder[typedmsg.Tick]
-		excl   codec.IntoDecoder[typedmsg.Tick]
-	}
-	forms := []form{
-		{"gen", gen, gen.Exclusive()},
-		{"gen-same", genSame, genSame.(codec.ExclusiveDecoder[typedmsg.Tick]).Exclusive()},
-	}
-	reflForms := []struct {
-		name   string
-		shared codec.Decoder[typedmsg.TickReflect]
-		excl   codec.IntoDecoder[typedmsg.TickReflect]
-	}{
-		{"refl", refl, refl.Exclusive()},
-		{"refl-same", reflSame, reflSame.(codec.ExclusiveDecoder[typedmsg.TickReflect]).Exclusive()},
-	}
-	for _, f := range forms {
-		for name, frame := range frames {
-			want, werr := f.shared.Decode(frame)
-			got := typedmsg.MakeTick(99) // DecodeInto must overwrite all of it
-			gerr := f.excl.DecodeInto(frame, &got)
-			if (werr == nil) != (gerr == nil) || got != want {
-				t.Errorf("%s/%s: exclusive = %+v, %v; shared = %+v, %v", f.name, name, got, gerr, want, werr)
-			}
-			if gerr != nil && !errors.Is(gerr, codec.ErrInvalid) {
-				t.Errorf("%s/%s: error %v does not wrap codec.ErrInvalid", f.name, name, gerr)
-			}
-			if v, err := f.excl.Decode(frame); v != got || (err == nil) != (gerr == nil) {
-				t.Errorf("%s/%s: Decode = %+v, %v; DecodeInto gave %+v, %v", f.name, name, v, err, got, gerr)
-			}
-		}
-	}
-	for _, f := range reflForms {
-		for name, frame := range frames {
-			want, werr := f.shared.Decode(frame)
-			got := typedmsg.TickReflect(typedmsg.MakeTick(99))
-			gerr := f.excl.DecodeInto(frame, &got)
-			if (werr == nil) != (gerr == nil) || got != want {
-				t.Errorf("%s/%s: exclusive = %+v, %v; shared = %+v, %v", f.name, name, got, gerr, want, werr)
-			}
-			if gerr != nil && !errors.Is(gerr, codec.ErrInvalid) {
-				t.Errorf("%s/%s: error %v does not wrap codec.ErrInvalid", f.name, name, gerr)
-			}
-		}
-	}
+	genSameX := genSame.(codec.ExclusiveDecoder[typedmsg.Tick]).Exclusive()
+	reflSameX := reflSame.(codec.ExclusiveDecoder[typedmsg.TickReflect]).Exclusive()
+	other := typedmsg.MakeTick(99)
+	same(t, "gen", gen, gen.Exclusive(), frames, other)
+	same(t, "gen-same", genSame, genSameX, frames, other)
+	same(t, "refl", refl, refl.Exclusive(), frames, typedmsg.TickReflect(other))
+	same(t, "refl-same", reflSame, reflSameX, frames, typedmsg.TickReflect(other))
 	if _, err := gen.Exclusive().Decode(unknown); err == nil {
 		t.Error("the strict exclusive decoder accepted an unknown field")
 	}
@@ -113,6 +74,27 @@ func TestExclusive(t *testing.T) {
 	clear(frame)
 	if string(v.Data) != "abc" || v.S != "def" {
 		t.Fatalf("an exclusive decode shares memory with the frame or the next decode: %q %q", v.Data, v.S)
+	}
+}
+
+// same checks that excl decodes every frame as shared does: the same value
+// and the same outcome, errors wrapping codec.ErrInvalid, and all of *dst
+// overwritten (it starts as a value unlike any frame's).
+func same[T comparable](t *testing.T, form string, shared codec.Decoder[T], excl codec.IntoDecoder[T], frames map[string][]byte, unlike T) {
+	t.Helper()
+	for name, frame := range frames {
+		want, werr := shared.Decode(frame)
+		got := unlike
+		gerr := excl.DecodeInto(frame, &got)
+		if (werr == nil) != (gerr == nil) || got != want {
+			t.Errorf("%s/%s: exclusive = %+v, %v; shared = %+v, %v", form, name, got, gerr, want, werr)
+		}
+		if gerr != nil && !errors.Is(gerr, codec.ErrInvalid) {
+			t.Errorf("%s/%s: error %v does not wrap codec.ErrInvalid", form, name, gerr)
+		}
+		if v, err := excl.Decode(frame); v != got || (err == nil) != (gerr == nil) {
+			t.Errorf("%s/%s: Decode = %+v, %v; DecodeInto gave %+v, %v", form, name, v, err, got, gerr)
+		}
 	}
 }
 
