@@ -42,30 +42,33 @@ func TestCodec_RoundTrip(t *testing.T) {
 	}
 }
 
+// TestCodec_DecodeOwnsMemory: values decoded by the pooled decoder and by
+// its exclusive form share no memory with the frame or with each other
+// (the second decode reuses the scratch copy and value).
 func TestCodec_DecodeOwnsMemory(t *testing.T) {
 	type withBytes struct {
 		Data []byte
 		S    string
 	}
 	c := msgpack.New[withBytes]()
-	frame, err := codec.Marshal[withBytes](c, withBytes{Data: []byte("abc"), S: "def"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := c.Decode(frame)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := c.Decode(frame) // reuses the pooled scratch value
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range frame {
-		frame[i] = 0
-	}
-	w.Data[0] = 'X'
-	if string(v.Data) != "abc" || v.S != "def" || string(w.Data) != "Xbc" {
-		t.Fatalf("decoded values share memory: %q %q %q", v.Data, v.S, w.Data)
+	for name, dec := range map[string]codec.Decoder[withBytes]{"pooled": c, "exclusive": c.Exclusive()} {
+		frame, err := codec.Marshal[withBytes](c, withBytes{Data: []byte("abc"), S: "def"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := dec.Decode(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := dec.Decode(frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clear(frame)
+		w.Data[0] = 'X'
+		if string(v.Data) != "abc" || v.S != "def" || string(w.Data) != "Xbc" {
+			t.Fatalf("%s: decoded values share memory: %q %q %q", name, v.Data, v.S, w.Data)
+		}
 	}
 }
 
