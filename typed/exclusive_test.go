@@ -66,14 +66,15 @@ func TestReceiver_ExclusiveDecoder(t *testing.T) {
 	}
 	t.Cleanup(func() { tx.Close() })
 	const n = 20000
-	go func() {
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		for i := range n {
 			if err := tx.Send(ctx, smallMsg(i)); err != nil {
 				t.Error(err)
 				return
 			}
 		}
-	}()
+	})
 	seen := make([]atomic.Int32, n)
 	var got atomic.Int64
 	all := make(chan struct{})
@@ -88,7 +89,6 @@ func TestReceiver_ExclusiveDecoder(t *testing.T) {
 			close(all)
 		}
 	}
-	var wg sync.WaitGroup
 	for range 3 {
 		wg.Go(func() {
 			for got.Load() < n && ctx.Err() == nil {
@@ -113,7 +113,7 @@ func TestReceiver_ExclusiveDecoder(t *testing.T) {
 	case <-ctx.Done():
 		t.Errorf("%d of %d messages arrived before the deadline", got.Load(), n)
 	}
-	rx.Close() // ends the Recvs still waiting and the C goroutine
+	rx.Close() // ends the Recvs still waiting, the C goroutine and a stuck sender
 	wg.Wait()
 	for i := range seen {
 		if c := seen[i].Load(); c != 1 {
