@@ -82,19 +82,18 @@ func exclusive[T any](dec codec.Decoder[T], guarded codec.IntoDecoder[T]) codec.
 // decoder returns the decoder for frames that passed the first-message
 // check: dec's codec.SameTypeDecoder form when the sender declared dec's
 // own type, dec otherwise, both guarded against panics (codec.Guard).
-func (r *Receiver[T]) decoder() codec.IntoDecoder[T] {
-	if r.same != nil && r.l.sameType.Load() {
-		return r.same
-	}
-	return r.safe
-}
+func (r *Receiver[T]) decoder() codec.IntoDecoder[T] { return r.pick(r.same, r.safe) }
 
 // soloDecoder is decoder in its exclusive form, for recvBatch.
-func (r *Receiver[T]) soloDecoder() codec.IntoDecoder[T] {
-	if r.soloSame != nil && r.l.sameType.Load() {
-		return r.soloSame
+func (r *Receiver[T]) soloDecoder() codec.IntoDecoder[T] { return r.pick(r.soloSame, r.solo) }
+
+// pick returns same when there is one and the sender declared dec's own
+// type, other otherwise.
+func (r *Receiver[T]) pick(same, other codec.IntoDecoder[T]) codec.IntoDecoder[T] {
+	if same != nil && r.l.sameType.Load() {
+		return same
 	}
-	return r.solo
+	return other
 }
 
 // Listen creates the buffer name with cfg (see core.NewReader) and returns

@@ -361,9 +361,7 @@ func (e *exclusive[T]) Decode(frame []byte) (v T, err error) {
 
 func (e *exclusive[T]) DecodeInto(frame []byte, dst *T) error {
 	err := e.c.decodeWith(e.s, frame, dst, e.fields)
-	if cap(e.s.buf) > maxPooledBuf { // one huge message does not pin its copy
-		e.s.buf = nil
-	}
+	e.s.trim()
 	return err
 }
 
@@ -447,10 +445,16 @@ func (c *Codec[T]) decodeWith(s *decState[T], frame []byte, dst *T, fields *fiel
 func (c *Codec[T]) putDec(s *decState[T]) {
 	*s.v = *new(T) // the next Decode starts from a zero value
 	s.r.reset(nil, nil)
+	s.trim()
+	c.decPool.Put(s)
+}
+
+// trim drops the frame copy after a huge message, so that it is not kept
+// for the next decode.
+func (s *decState[T]) trim() {
 	if cap(s.buf) > maxPooledBuf {
 		s.buf = nil
 	}
-	c.decPool.Put(s)
 }
 
 // sliceWriter is the io.Writer + io.ByteWriter the encoder appends to.
